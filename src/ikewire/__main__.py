@@ -1,0 +1,5 @@
+"""``python -m ikewire``: the ``ikewire`` command."""
+
+from .cli import main
+
+raise SystemExit(main())
