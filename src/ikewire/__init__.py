@@ -1,11 +1,14 @@
 """ikewire: a pure-protocol, sans-IO IKEv2 library (with an IKEv1 codec).
 
 See the project README and ``docs/`` for the tour; the names exported here are the
-public API contract.
+public API contract (DESIGN.md).
 """
 
 from __future__ import annotations
 
+from . import constants, crypto, wire
+from .crypto.decrypt import decrypt, reassemble
+from .crypto.keys import ChildSAKeys, IKESAKeys
 from .errors import (
     ConfigError,
     CryptoError,
@@ -15,16 +18,31 @@ from .errors import (
     IntegrityError,
     ProtocolError,
 )
+from .wire import decode, encode
+from .wire.models import Message, Payload, Proposal, Transform
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChildSAKeys",
     "ConfigError",
     "CryptoError",
     "DecodeError",
     "EncodeError",
     "IKEError",
+    "IKESAKeys",
     "IntegrityError",
+    "Message",
+    "Payload",
+    "Proposal",
     "ProtocolError",
+    "Transform",
     "__version__",
+    "constants",
+    "crypto",
+    "decode",
+    "decrypt",
+    "encode",
+    "reassemble",
+    "wire",
 ]

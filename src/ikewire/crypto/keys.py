@@ -469,7 +469,7 @@ def apply_ppk(keys: IKESAKeys, ppk: bytes) -> IKESAKeys:
 
 def derive_child_sa_keys(
     suite: ChildSuiteLike,
-    sk_d: bytes,
+    sk_d: bytes | IKESAKeys,
     ni: bytes,
     nr: bytes,
     *,
@@ -486,8 +486,13 @@ def derive_child_sa_keys(
     responder→initiator.
 
     ``prf_id`` is the IKE SA's PRF (Child SA proposals have none); when omitted,
-    ``suite.prf_id`` is used if the suite has one.
+    ``suite.prf_id`` is used if the suite has one. Passing the IKE SA's
+    :class:`IKESAKeys` as ``sk_d`` supplies both SK_d and the PRF.
     """
+    if isinstance(sk_d, IKESAKeys):
+        if prf_id is None:
+            prf_id = sk_d.prf_id
+        sk_d = sk_d.sk_d
     if prf_id is None:
         prf_id = getattr(suite, "prf_id", None)
         if prf_id is None:

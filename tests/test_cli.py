@@ -1,0 +1,79 @@
+"""The ``ikewire`` command, run as a user runs it (``python -m ikewire``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "wireshark"
+TABLE = VECTORS / "config" / "ikev2_decryption_table.tmpl"
+
+
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ikewire", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
+
+
+def test_decode_capture_with_keys_shows_what_wireshark_asserts() -> None:
+    """The AUTH data Wireshark's own decryption test asserts (wireshark/SOURCES.md)
+    appears inside the opened SK payloads."""
+    cap = VECTORS / "captures" / "ikev2-decrypt-aes256gcm16.pcap"
+    out = _run("decode", str(cap), "--keys", str(TABLE), "--json")
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)
+    assert [r["exchange"] for r in records][:4] == [
+        "IKE_SA_INIT",
+        "IKE_SA_INIT",
+        "IKE_AUTH",
+        "IKE_AUTH",
+    ]
+    auth = [
+        q["data"]
+        for r in records
+        for p in r["payloads"]
+        for q in p.get("inner", [])
+        if q["type"] == "AUTH"
+    ]
+    assert "9ab71f14ab553cad873a1aa70b99df155dee77cdcf3694b3b7527acbb9712ded" in auth
+
+
+def test_tree_output_names_payloads() -> None:
+    cap = VECTORS / "captures" / "ikev2-decrypt-aes256cbc.pcapng"
+    out = _run("decode", str(cap), "--keys", str(TABLE))
+    assert out.returncode == 0, out.stderr
+    assert "IKE_SA_INIT request from initiator" in out.stdout
+    assert "(opened)" in out.stdout
+    assert "AUTH method=SHARED_KEY_MESSAGE_INTEGRITY_CODE" in out.stdout
+
+
+def test_hex_from_stdin_and_bad_input() -> None:
+    cap = VECTORS / "captures" / "ikev2-decrypt-aes256gcm16.pcap"
+    first = json.loads(_run("decode", str(cap), "--json").stdout)[0]
+    assert first["payloads"][0]["type"] == "SA"
+    bad = _run("decode", "not-hex-and-not-a-file")
+    assert bad.returncode == 2
+    assert "not a file and not hex" in bad.stderr
+    short = _run("decode", "-", stdin="0102")
+    assert short.returncode == 1
+    assert "28-octet IKE header" in short.stderr
+
+
+def test_wrong_key_names_the_message(tmp_path: Path) -> None:
+    """A wrong key reports which message failed integrity, not a traceback."""
+    line = TABLE.read_text().splitlines()[-1]
+    fields = line.split(",")
+    fields[2] = "00" * (len(fields[2]) // 2)  # wrong SK_ei
+    table = tmp_path / "keys.csv"
+    table.write_text(",".join(fields) + "\n")
+    cap = VECTORS / "captures" / "ikev2-decrypt-aes256gcm16.pcap"
+    out = _run("decode", str(cap), "--keys", str(table))
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert "frame 3" in out.stderr
