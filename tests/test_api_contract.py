@@ -96,3 +96,18 @@ def test_errors_are_exported_and_typed() -> None:
     assert info.value.notify == ikewire.constants.NotifyType.INVALID_MAJOR_VERSION
     assert issubclass(ikewire.IntegrityError, ikewire.IKEError)
     assert issubclass(ikewire.ProtocolError, ikewire.IKEError)
+
+
+def test_one_decode_for_both_versions() -> None:
+    """ikewire.decode dispatches on the header's major version (RFC 7296 §1.5)."""
+    v1 = [d.payload for d in iter_udp(VECTORS / "tcpdump" / "tests" / "ISAKMP_sa_setup.pcap")]
+    msg = ikewire.decode(v1[0])
+    assert isinstance(msg, ikewire.wire.V1Message)
+    assert msg.major_version == 1
+    assert ikewire.encode(msg) == v1[0]
+    v2 = ikewire.decode(
+        next(
+            iter_udp(VECTORS / "wireshark" / "captures" / "ikev2-decrypt-aes256gcm16.pcap")
+        ).payload
+    )
+    assert isinstance(v2, ikewire.Message)

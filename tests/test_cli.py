@@ -77,3 +77,13 @@ def test_wrong_key_names_the_message(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "frame 3" in out.stderr
+
+
+def test_ikev1_capture_and_4500_framing() -> None:
+    """IKEv1 decodes on the same command; on port 4500 ESP and keepalives are named."""
+    base = VECTORS.parent / "tcpdump" / "tests"
+    out = _run("decode", str(base / "ISAKMP_sa_setup.pcap"))
+    assert out.returncode == 0, out.stderr
+    assert "IKEv1 IDENTITY_PROTECTION" in out.stdout
+    esp = _run("decode", str(base / "espudp1.pcap"))
+    assert "ESP (SPI 0x" in esp.stdout

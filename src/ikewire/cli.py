@@ -18,11 +18,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .constants import PAYLOAD_SHORT_NAMES
+from .constants import PAYLOAD_SHORT_NAMES, ExchangeType, V1ExchangeType, to_enum
 from .errors import DecodeError, IKEError, IntegrityError
 from .pcap import iter_udp
 from .wire import decode
 from .wire.models import SK, SKF, Message
+from .wire.v1 import V1Message
 
 __all__ = ["main"]
 
@@ -94,11 +95,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _payload_name(model: Any) -> str | None:
+    """The RFC's short name of a payload model (RFC 7296 §3.2 notation), or None."""
+    if not hasattr(model, "header_reserved"):
+        return None
+    name = type(model).__name__
+    if name.startswith("V1"):
+        return name[2:]
+    ptype = getattr(model, "type", None)
+    return PAYLOAD_SHORT_NAMES.get(int(ptype), str(int(ptype))) if isinstance(ptype, int) else None
+
+
 def _model_dict(model: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    ptype = getattr(model, "type", None)
-    if isinstance(ptype, int) and hasattr(model, "header_reserved"):
-        out["type"] = PAYLOAD_SHORT_NAMES.get(int(ptype), str(int(ptype)))
+    name = _payload_name(model)
+    if name is not None:
+        out["type"] = name
     for name in model._fields:
         value = getattr(model, name)
         if name == "type" and "type" in out:
@@ -107,9 +119,17 @@ def _model_dict(model: Any) -> dict[str, Any]:
     return out
 
 
-def message_to_json(msg: Message, inner: dict[int, Any] | None = None) -> dict[str, Any]:
+def _exchange(msg: Message | V1Message) -> ExchangeType | V1ExchangeType | int:
+    if isinstance(msg, V1Message):
+        return to_enum(V1ExchangeType, msg.exchange_type)
+    return msg.exchange_type
+
+
+def message_to_json(
+    msg: Message | V1Message, inner: dict[int, Any] | None = None
+) -> dict[str, Any]:
     """The documented JSON form of a message (DESIGN.md, ``decode --json``)."""
-    exch = msg.exchange_type
+    exch = _exchange(msg)
     payloads = []
     for i, p in enumerate(msg.payloads):
         d = _model_dict(p)
@@ -117,6 +137,7 @@ def message_to_json(msg: Message, inner: dict[int, Any] | None = None) -> dict[s
             d["inner"] = inner[i]
         payloads.append(d)
     return {
+        "version": msg.major_version,
         "spi_i": msg.spi_i.hex(),
         "spi_r": msg.spi_r.hex(),
         "exchange": exch.name if isinstance(exch, enum.Enum) else int(exch),
@@ -128,11 +149,7 @@ def message_to_json(msg: Message, inner: dict[int, Any] | None = None) -> dict[s
 
 def _tree(model: Any, indent: int, out: list[str]) -> None:
     pad = "  " * indent
-    ptype = getattr(model, "type", None)
-    if isinstance(ptype, int) and hasattr(model, "header_reserved"):
-        title = PAYLOAD_SHORT_NAMES.get(int(ptype), f"payload {int(ptype)}")
-    else:
-        title = type(model).__name__
+    title = _payload_name(model) or type(model).__name__
     scalars: list[str] = []
     children: list[Any] = []
     defaults = model._field_defaults
@@ -166,8 +183,15 @@ def _tree(model: Any, indent: int, out: list[str]) -> None:
         _tree(child, indent + 1, out)
 
 
-def _describe(msg: Message) -> str:
-    exch = msg.exchange_type
+def _describe(msg: Message | V1Message) -> str:
+    exch = _exchange(msg)
+    if isinstance(msg, V1Message):
+        name = exch.name if isinstance(exch, enum.Enum) else f"exchange {int(exch)}"
+        enc = ", encrypted" if msg.is_encrypted else ""
+        return (
+            f"IKEv1 {name}, message id {msg.message_id}, "
+            f"cookies {msg.spi_i.hex()}/{msg.spi_r.hex()}{enc}"
+        )
     name = exch.name if isinstance(exch, enum.Enum) else f"exchange {int(exch)}"
     role = "response" if msg.is_response else "request"
     side = "initiator" if msg.is_initiator else "responder"
@@ -260,13 +284,15 @@ def _cmd_decode(args: argparse.Namespace) -> int:
                         _tree(q, 2, lines)
                     inner_trees = lines
         if args.json:
-            record = message_to_json(msg, inner) if isinstance(msg, Message) else _plain(msg)
+            record = message_to_json(msg, inner)
             record["source"] = item.label
             records.append(record)
         else:
-            print(f"{item.label}: {_describe(msg)}" if isinstance(msg, Message) else item.label)
+            print(f"{item.label}: {_describe(msg)}")
             lines = []
-            for p in msg.payloads:
+            payload: Any
+            for payload in msg.payloads:
+                p = payload
                 _tree(p, 1, lines)
                 if isinstance(p, SK | SKF) and inner_trees:
                     lines.append("    (opened)")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["strategies"]
+__all__ = ["strategies", "v1_strategies"]
 
 
 def __getattr__(name: str) -> ModuleType:
-    if name == "strategies":
-        return importlib.import_module(".strategies", __name__)
+    if name in ("strategies", "v1_strategies"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
