@@ -851,3 +851,30 @@ def test_with_strongswan_syntax(offer: str, ours: str, protocol: int) -> None:
     answer = select_proposal([offered], [mine])
     assert set(answer.transforms) == set(mine.transforms)
     check_selected([offered], answer)
+
+
+def test_null_esp_skips_integ_none_when_a_real_one_is_offered() -> None:
+    """RFC 4303 §3.2: ESP with ENCR_NULL needs integrity; an offer listing INTEG NONE
+    before a real algorithm is answered with the real one, not rejected (found by
+    Hypothesis in test_selection_consistent_with_both_sides)."""
+    from ikewire.constants import EncrId, IntegId, KeyExchangeMethod, ProtocolId, TransformType
+    from ikewire.wire.models import Proposal, Transform
+
+    offer = Proposal(
+        1,
+        ProtocolId.ESP,
+        b"\x01\x02\x03\x04",
+        (
+            Transform(TransformType.ENCR, EncrId.ENCR_NULL),
+            Transform(TransformType.INTEG, IntegId.NONE),
+            Transform(TransformType.INTEG, IntegId.AUTH_HMAC_SHA2_256_128),
+            Transform(TransformType.ESN, 0),
+            Transform(TransformType.ADDKE1, KeyExchangeMethod.NONE),
+        ),
+    )
+    ours = Proposal(1, ProtocolId.ESP, b"", offer.transforms[:4])
+    answer = select_proposal([offer], [ours])
+    assert [t.id for t in answer.transforms if t.type == TransformType.INTEG] == [
+        IntegId.AUTH_HMAC_SHA2_256_128
+    ]
+    check_selected([offer], answer)

@@ -266,6 +266,10 @@ def _match(
         for ttype in types:
             rule = _rule(ttype, protocol, combined)
             opts = _options(ttype, rule, off.get(ttype), mine.get(ttype), prefer)
+            if opts and ttype == _INTEG and _null_esp(protocol, encr):
+                # ESP with ENCR_NULL must take a real integrity algorithm (RFC 4303 §3.2):
+                # skip INTEG NONE here rather than reject the proposal after choosing it.
+                opts = [o for o in opts if o[0][1] != _NONE]
             if not opts:
                 break
             if ttype in _ADDKE:
@@ -286,6 +290,11 @@ def _match(
                 continue
             return _answer(offered, chosen)
     return None
+
+
+def _null_esp(protocol: int, encr: _Option | None) -> bool:
+    """ESP whose chosen cipher is ENCR_NULL (RFC 4303 §3.2)."""
+    return protocol == ProtocolId.ESP and encr is not None and encr[0][1] == EncrId.ENCR_NULL
 
 
 def _esp_protected(protocol: int, chosen: dict[int, _Option]) -> bool:
