@@ -7,6 +7,18 @@ public API contract (DESIGN.md).
 from __future__ import annotations
 
 from . import constants, crypto, wire
+from .connection import (
+    AuthenticationFailed,
+    ChildSAEstablished,
+    ConnectionFailed,
+    Event,
+    Identity,
+    IKEConfig,
+    IKEConnection,
+    IKESADeleted,
+    IKESAEstablished,
+    RetransmitTimeout,
+)
 from .crypto.decrypt import decrypt, reassemble
 from .crypto.keys import ChildSAKeys, IKESAKeys
 from .errors import (
@@ -24,18 +36,28 @@ from .wire.models import Message, Payload, Proposal, Transform
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthenticationFailed",
+    "ChildSAEstablished",
     "ChildSAKeys",
     "ConfigError",
+    "ConnectionFailed",
     "CryptoError",
     "DecodeError",
     "EncodeError",
+    "Event",
+    "IKEConfig",
+    "IKEConnection",
     "IKEError",
+    "IKESADeleted",
+    "IKESAEstablished",
     "IKESAKeys",
+    "Identity",
     "IntegrityError",
     "Message",
     "Payload",
     "Proposal",
     "ProtocolError",
+    "RetransmitTimeout",
     "Transform",
     "__version__",
     "constants",

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from .config import Identity, IKEConfig
+from .events import (
+    AuthenticationFailed,
+    ChildSAEstablished,
+    ConnectionFailed,
+    Event,
+    IKESADeleted,
+    IKESAEstablished,
+    RetransmitTimeout,
+)
+from .ike_sa import ChildSA, IKEConnection
 from .proposals import (
     COMBINED_MODE_ENCR,
     Prefer,
@@ -23,11 +34,27 @@ from .selectors import (
     ts_from_string,
     ts_to_string,
 )
+from .state import TRANSITIONS, Role, State, Stimulus
 
 __all__ = [
     "COMBINED_MODE_ENCR",
+    "TRANSITIONS",
+    "AuthenticationFailed",
+    "ChildSA",
+    "ChildSAEstablished",
+    "ConnectionFailed",
+    "Event",
+    "IKEConfig",
+    "IKEConnection",
+    "IKESADeleted",
+    "IKESAEstablished",
+    "Identity",
     "NarrowedPair",
     "Prefer",
+    "RetransmitTimeout",
+    "Role",
+    "State",
+    "Stimulus",
     "acceptable_ke_methods",
     "check_invalid_ke",
     "check_narrowed",

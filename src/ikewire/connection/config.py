@@ -1,0 +1,131 @@
+"""Configuration of one IKE SA and its first Child SA (RFC 7296 §2.7, §2.9, §2.15)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from ..constants import IDType, ProtocolId
+from ..crypto.auth import PrivateKey, PublicKey
+from ..errors import ConfigError
+from ..wire.models import IDi, Proposal, Selector
+from .selectors import ts_from_string
+
+__all__ = ["IKEConfig", "Identity", "as_proposals", "as_selectors"]
+
+Rng = Callable[[int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An identity (RFC 7296 §3.5): its ID Type and Identification Data."""
+
+    id_type: IDType | int
+    data: bytes
+
+    @classmethod
+    def fqdn(cls, name: str) -> Identity:
+        """An ID_FQDN identity."""
+        return cls(IDType.ID_FQDN, name.encode("ascii"))
+
+    @property
+    def body(self) -> bytes:
+        """The ID payload body without its generic header (RFC 7296 §2.15)."""
+        return bytes([int(self.id_type), 0, 0, 0]) + self.data
+
+    @property
+    def value(self) -> str:
+        """The identity as text."""
+        return IDi(self.id_type, self.data).value
+
+
+@functools.lru_cache(maxsize=256)
+def as_proposals(
+    items: Sequence[str | Proposal], protocol: ProtocolId, spi: bytes = b""
+) -> tuple[Proposal, ...]:
+    """Proposals numbered from 1 (RFC 7296 §3.3.1), from strongSwan strings or models.
+
+    Cached: a config's tuples are parsed once, not per connection.
+    """
+    out: list[Proposal] = []
+    for number, item in enumerate(items, start=1):
+        p = Proposal.parse(item, protocol) if isinstance(item, str) else item
+        out.append(p._replace(number=number, protocol_id=protocol, spi=spi))
+    if not out:
+        raise ConfigError("at least one proposal is needed")
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def as_selectors(items: Sequence[str | Selector]) -> tuple[Selector, ...]:
+    """Traffic selectors from strongSwan ``local_ts`` strings or models."""
+    return tuple(ts_from_string(s) if isinstance(s, str) else s for s in items)
+
+
+@dataclass(frozen=True, slots=True)
+class IKEConfig:
+    """What one side of an IKE SA needs (RFC 7296).
+
+    Each side chooses its own method (RFC 7296 §2.15). We authenticate with ``psk`` (a
+    shared key) or, without one, with ``private_key`` (signature AUTH: RFC 7427 Digital
+    Signature when the peer announced SIGNATURE_HASH_ALGORITHMS, else RFC 4754 ECDSA or
+    RSA method 1), sending ``certificate`` (DER) in a CERT payload if given;
+    ``rsa_pss`` picks RSASSA-PSS for RSA keys under RFC 7427. The peer may prove
+    ``remote_psk`` (defaults to ``psk``) or sign: its key is ``remote_public_key``, or the
+    key of the CERT it sends when that certificate is exactly ``remote_certificate``
+    (a pinned certificate; chain validation is not done here).
+    ``require_cookie`` makes a responder ask for a COOKIE first (RFC 7296 §2.6). ``rng`` draws every random octet
+    (SPIs, nonces, IVs, private values): inject a deterministic one in tests.
+    Retransmission (RFC 7296 §2.1): the first after ``retransmit_timeout`` seconds,
+    doubling, at most ``retransmit_tries`` sends in all. ``remote_address`` is where an
+    initiator sends; ``local_address`` goes into NAT detection (RFC 7296 §2.23).
+    ``max_init_retries`` bounds IKE_SA_INIT restarts on INVALID_KE_PAYLOAD (§1.3).
+    """
+
+    local_id: Identity
+    remote_id: Identity | None = None
+    ike_proposals: tuple[str | Proposal, ...] = ("aes256gcm16-prfsha256-x25519",)
+    esp_proposals: tuple[str | Proposal, ...] = ("aes256gcm16",)
+    psk: bytes | None = field(default=None, repr=False)
+    remote_psk: bytes | None = field(default=None, repr=False)
+    private_key: PrivateKey | None = field(default=None, repr=False)
+    certificate: bytes | None = None
+    rsa_pss: bool = True
+    remote_public_key: PublicKey | None = field(default=None, repr=False)
+    remote_certificate: bytes | None = None
+    require_cookie: bool = False
+    local_ts: tuple[str | Selector, ...] = ("0.0.0.0/0",)
+    remote_ts: tuple[str | Selector, ...] = ("0.0.0.0/0",)
+    local_address: tuple[str, int] = ("0.0.0.0", 500)
+    remote_address: tuple[str, int] | None = None
+    max_init_retries: int = 3
+    retransmit_timeout: float = 2.0
+    retransmit_tries: int = 5
+    nonce_size: int = 32
+    ike_lifetime: int = 10800
+    child_lifetime: int = 3600
+    rng: Rng = field(default=os.urandom, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.psk is None and self.private_key is None:
+            raise ConfigError("no local authentication configured (psk or private_key)")
+        if self.certificate is not None:
+            try:
+                x509.load_der_x509_certificate(self.certificate)
+            except ValueError as exc:
+                raise ConfigError(f"certificate is not DER X.509: {exc}") from None
+        if not 1 <= self.retransmit_tries <= 20:
+            raise ConfigError("retransmit_tries must be within 1..20")
+        if self.retransmit_timeout <= 0:
+            raise ConfigError("retransmit_timeout must be positive")
+        if not 16 <= self.nonce_size <= 256:
+            raise ConfigError("nonce_size must be within 16..256 (RFC 7296 §2.10)")
+
+    @property
+    def peer_psk(self) -> bytes | None:
+        """The shared key the peer may prove, or None (then it must sign)."""
+        return self.remote_psk if self.remote_psk is not None else self.psk

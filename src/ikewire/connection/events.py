@@ -1,0 +1,102 @@
+"""Events an :class:`~ikewire.connection.ike_sa.IKEConnection` hands to its caller.
+
+Frozen, slotted dataclasses in one module, the h11 way. Each carries everything the
+caller needs to act (install an SA with ``ip xfrm``, report a failure) without reaching
+into the connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..wire.models import Selector
+
+__all__ = [
+    "AuthenticationFailed",
+    "ChildSAEstablished",
+    "ConnectionFailed",
+    "Event",
+    "IKESADeleted",
+    "IKESAEstablished",
+    "RetransmitTimeout",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IKESAEstablished:
+    """IKE_AUTH completed (RFC 7296 §1.2): the negotiated suite, SPIs, identities and
+    both sides' authentication methods."""
+
+    suite: str
+    spi_i: bytes
+    spi_r: bytes
+    local_id: str
+    remote_id: str
+    local_auth: str
+    remote_auth: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSAEstablished:
+    """A Child SA is up (RFC 7296 §1.2, §2.17): ready for a kernel.
+
+    ``spi_in`` is the SPI we chose (inbound packets carry it), ``spi_out`` the peer's.
+    Keys: ``encr_key_in``/``integ_key_in`` decrypt and verify inbound traffic, the
+    ``_out`` keys protect outbound traffic (AEAD keys end with their salt).
+    """
+
+    spi_in: bytes
+    spi_out: bytes
+    protocol: str
+    mode: str
+    tsi: tuple[Selector, ...]
+    tsr: tuple[Selector, ...]
+    suite: str
+    encr_id: int | None
+    encr_key_bits: int | None
+    integ_id: int
+    encr_key_in: bytes = field(repr=False)
+    integ_key_in: bytes = field(repr=False)
+    encr_key_out: bytes = field(repr=False)
+    integ_key_out: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    """The exchange failed; ``notify`` is the RFC 7296 §3.10.1 error (sent or received)."""
+
+    notify: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationFailed:
+    """AUTHENTICATION_FAILED (24) was sent or received (RFC 7296 §2.21.2)."""
+
+    notify: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetransmitTimeout:
+    """No answer after every retransmission (RFC 7296 §2.4): the SA is dead."""
+
+    message_id: int
+    tries: int
+
+
+@dataclass(frozen=True, slots=True)
+class IKESADeleted:
+    """The IKE SA was deleted (RFC 7296 §1.4.1), by us (``local``) or by the peer."""
+
+    local: bool
+
+
+Event = (
+    IKESAEstablished
+    | ChildSAEstablished
+    | ConnectionFailed
+    | AuthenticationFailed
+    | RetransmitTimeout
+    | IKESADeleted
+)

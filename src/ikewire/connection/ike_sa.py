@@ -1,0 +1,949 @@
+"""One IKE SA, sans-IO (RFC 7296): datagrams and time in, datagrams and events out.
+
+The API is aioquic's: :meth:`IKEConnection.receive_datagram`,
+:meth:`~IKEConnection.datagrams_to_send`, :meth:`~IKEConnection.get_timer` /
+:meth:`~IKEConnection.handle_timer` and :meth:`~IKEConnection.next_event`; every
+state change goes through the table in :mod:`ikewire.connection.state`.
+
+Covered here: IKE_SA_INIT (§1.2) with INVALID_KE_PAYLOAD retry (§1.3) and COOKIE
+(§2.6, initiator side), NAT detection notifies (§2.23), IKE_AUTH with shared keys
+(§2.15) and the first Child SA (§1.2, §2.9, §2.17), retransmission and the response
+cache (§2.1), message IDs (§2.2), and the IKE SA Delete (§1.4.1).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections import deque
+from dataclasses import dataclass
+from hmac import compare_digest
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+from ..constants import (
+    AuthMethod,
+    CertEncoding,
+    EncrId,
+    ExchangeType,
+    HashAlgorithm,
+    IntegId,
+    KeyExchangeMethod,
+    NotifyType,
+    PrfId,
+    ProtocolId,
+    to_enum,
+)
+from ..crypto.auth import (
+    PublicKey,
+    choose_hash,
+    decode_hash_algorithms,
+    key_type_of,
+    psk_auth,
+    sign,
+    signed_octets,
+    verify,
+    verify_psk,
+)
+from ..crypto.cipher import SKCipher, seal_message
+from ..crypto.groups import KeyExchange, new_key_exchange
+from ..crypto.keys import ChildSAKeys, IKESAKeys, derive_child_sa_keys, derive_ike_sa_keys
+from ..crypto.prf import Prf, prf_for
+from ..errors import ConfigError, DecodeError, IntegrityError, ProtocolError
+from ..wire.codec import decode_payloads, decode_v2, encode_payload_body, encode_v2
+from ..wire.models import (
+    AUTH,
+    CERT,
+    KE,
+    SA,
+    SK,
+    Delete,
+    IDi,
+    IDr,
+    Message,
+    Nonce,
+    Notify,
+    Payload,
+    Proposal,
+    Selector,
+    TSi,
+    TSr,
+)
+from ..wire.notify import (
+    cookie,
+    cookie_data,
+    invalid_ke_group,
+    invalid_ke_payload,
+    nat_detection_destination_ip,
+    nat_detection_hash,
+    nat_detection_source_ip,
+    signature_hash_algorithms,
+)
+from .config import Identity, IKEConfig, as_proposals, as_selectors
+from .events import (
+    AuthenticationFailed,
+    ChildSAEstablished,
+    ConnectionFailed,
+    Event,
+    IKESADeleted,
+    IKESAEstablished,
+    RetransmitTimeout,
+)
+from .proposals import check_invalid_ke, check_selected, select_proposal
+from .selectors import check_narrowed, narrow, ts_to_string
+from .state import Role, State, Stimulus, next_state
+
+__all__ = ["ChildSA", "IKEConnection"]
+
+Address = tuple[str, int]
+
+_PSK = AuthMethod.SHARED_KEY_MESSAGE_INTEGRITY_CODE
+_SIGNATURE_METHODS = frozenset(
+    {
+        AuthMethod.RSA_DIGITAL_SIGNATURE,
+        AuthMethod.ECDSA_SHA256_P256,
+        AuthMethod.ECDSA_SHA384_P384,
+        AuthMethod.ECDSA_SHA512_P521,
+        AuthMethod.DIGITAL_SIGNATURE,
+    }
+)
+# RFC 7427 §4: the hashes we can verify, announced in SIGNATURE_HASH_ALGORITHMS
+_OUR_HASHES = (
+    HashAlgorithm.SHA2_256,
+    HashAlgorithm.SHA2_384,
+    HashAlgorithm.SHA2_512,
+    HashAlgorithm.IDENTITY,
+)
+# RFC 4754 methods for ECDSA keys when the peer did not announce RFC 7427 hashes
+_RFC4754_BY_CURVE = {
+    "secp256r1": AuthMethod.ECDSA_SHA256_P256,
+    "secp384r1": AuthMethod.ECDSA_SHA384_P384,
+    "secp521r1": AuthMethod.ECDSA_SHA512_P521,
+}
+_CHILD_ERRORS = frozenset(
+    {
+        NotifyType.NO_PROPOSAL_CHOSEN,
+        NotifyType.TS_UNACCEPTABLE,
+        NotifyType.SINGLE_PAIR_REQUIRED,
+        NotifyType.INTERNAL_ADDRESS_FAILURE,
+        NotifyType.FAILED_CP_REQUIRED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSA:
+    """One Child SA as the connection keeps it (for :meth:`IKEConnection.describe`)."""
+
+    spi_in: bytes
+    spi_out: bytes
+    proposal: Proposal
+    tsi: tuple[Selector, ...]
+    tsr: tuple[Selector, ...]
+    keys: ChildSAKeys
+
+
+@dataclass(slots=True)
+class _Outstanding:
+    """Our request awaiting its response (RFC 7296 §2.1)."""
+
+    message_id: int
+    data: bytes
+    tries: int
+    timeout: float
+    deadline: float
+
+
+@functools.lru_cache(maxsize=1024)
+def _packed(address: str) -> bytes:
+    """An address's network-order octets (for the RFC 7296 §2.23 hashes)."""
+    try:
+        return ipaddress.ip_address(address).packed
+    except ValueError:
+        raise ConfigError(f"{address!r} is not an IP address") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _suite_name(proposal: Proposal) -> str:
+    """strongSwan's name of a suite, SPI and number aside (cached: it is per config)."""
+    return str(proposal._replace(number=1, spi=b""))
+
+
+def _hash_list(msg: Message) -> tuple[HashAlgorithm | int, ...]:
+    """The peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), empty if not sent or bad."""
+    for n in msg.notifies():
+        if n.notify_type == NotifyType.SIGNATURE_HASH_ALGORITHMS:
+            try:
+                return decode_hash_algorithms(n.data)
+            except DecodeError:
+                return ()
+    return ()
+
+
+def _name(value: int) -> str:
+    return getattr(value, "name", str(int(value)))
+
+
+class IKEConnection:
+    """One IKE SA, either role (RFC 7296). Not thread-safe; one caller at a time.
+
+    ``initiator=True``: call :meth:`initiate` (the config's ``remote_address`` is the
+    peer). ``initiator=False``: feed the first IKE_SA_INIT request to
+    :meth:`receive_datagram`; the peer's address is learnt from it.
+    """
+
+    def __init__(self, config: IKEConfig, *, initiator: bool) -> None:
+        self.config = config
+        self.role = Role.INITIATOR if initiator else Role.RESPONDER
+        self.state = State.IDLE
+        self._rng = config.rng
+        self._ike_proposals = as_proposals(tuple(config.ike_proposals), ProtocolId.IKE)
+        self._esp_proposals = as_proposals(tuple(config.esp_proposals), ProtocolId.ESP)
+        self._local_ts = as_selectors(tuple(config.local_ts))
+        self._remote_ts = as_selectors(tuple(config.remote_ts))
+        self.peer_address: Address | None = config.remote_address
+        self._local_packed = _packed(config.local_address[0])
+        if initiator and self.peer_address is None:
+            raise ConfigError("an initiator needs config.remote_address")
+        self.spi_i = b""
+        self.spi_r = bytes(8)
+        self._ke: KeyExchange | None = None
+        self._ke_group: int = 0
+        self._ni = b""
+        self._nr = b""
+        self._cookie: bytes | None = None
+        self._init_retries = 0
+        self._init_request = b""  # RealMessage1 (RFC 7296 §2.15)
+        self._init_response = b""  # RealMessage2
+        self.suite: Proposal | None = None
+        self.keys: IKESAKeys | None = None
+        self._prf: Prf | None = None
+        self._out: SKCipher | None = None
+        self._in: SKCipher | None = None
+        self._iv_counter = 0
+        self._child_spi = b""
+        self.remote_identity: str | None = None
+        self.local_auth: AuthMethod | int | None = None
+        self.remote_auth: AuthMethod | int | None = None
+        self._peer_hashes: tuple[HashAlgorithm | int, ...] = ()
+        self._cookie_secret = b""
+        self.nat_local = False
+        self.nat_remote = False
+        self.child_sas: list[ChildSA] = []
+        # RFC 7296 §2.2: our requests count from 0; so do the peer's.
+        self._next_request_id = 0
+        self._next_peer_request_id = 0
+        self._outstanding: _Outstanding | None = None
+        self._cached_request = b""  # the peer's last request and our answer (§2.1)
+        self._cached_response = b""
+        self._datagrams: list[tuple[bytes, Address]] = []
+        self._events: deque[Event] = deque()
+
+    # ------------------------------------------------------------------ public API
+
+    def initiate(self, now: float) -> None:
+        """Send the IKE_SA_INIT request (RFC 7296 §1.2)."""
+        if self.role is not Role.INITIATOR:
+            raise ConfigError("only an initiator initiates")
+        self._advance(Stimulus.SEND_INIT)
+        self.spi_i = self._rng(8)
+        first = self._ike_proposals[0].ke_method
+        self._ke_group = int(first) if first is not None else 0
+        self._send_init_request(now)
+
+    def receive_datagram(self, data: bytes, addr: Address, now: float) -> None:
+        """Handle one UDP payload from ``addr``. Malformed messages, messages for
+        another SA, and anything that fails integrity are dropped, state unchanged."""
+        try:
+            msg = decode_v2(data)
+        except DecodeError:
+            return
+        if msg.is_initiator == (self.role is Role.INITIATOR):
+            return  # our own direction reflected back (RFC 7296 §3.1 I flag)
+        if self.state in (State.CLOSED, State.FAILED):
+            # RFC 7296 §2.1: a retransmitted request still gets our last answer (e.g.
+            # the AUTHENTICATION_FAILED that ended the SA); nothing else is processed.
+            if not msg.is_response and data == self._cached_request:
+                self._queue(self._cached_response)
+            return
+        if msg.is_response:
+            self._receive_response(msg, data, now)
+        else:
+            self._receive_request(msg, data, addr, now)
+
+    def datagrams_to_send(self, now: float) -> list[tuple[bytes, Address]]:
+        """The datagrams to send now, each with its destination."""
+        out, self._datagrams = self._datagrams, []
+        return out
+
+    def get_timer(self) -> float | None:
+        """The next retransmission deadline, or None."""
+        return self._outstanding.deadline if self._outstanding is not None else None
+
+    def handle_timer(self, now: float) -> None:
+        """Retransmit the outstanding request with doubled timeout (RFC 7296 §2.4), or
+        give up after ``config.retransmit_tries`` sends."""
+        o = self._outstanding
+        if o is None or now < o.deadline:
+            return
+        if o.tries >= self.config.retransmit_tries:
+            self._outstanding = None
+            self._advance(Stimulus.FAIL)
+            self._events.append(RetransmitTimeout(o.message_id, o.tries))
+            return
+        o.tries += 1
+        o.timeout *= 2
+        o.deadline = now + o.timeout
+        self._queue(o.data)
+
+    def next_event(self) -> Event | None:
+        """The oldest event not yet taken, or None."""
+        return self._events.popleft() if self._events else None
+
+    def close(self, now: float) -> None:
+        """Delete the IKE SA (RFC 7296 §1.4.1): an INFORMATIONAL request with Delete.
+
+        Before the SA is established there is nothing to delete at the peer: the
+        connection just becomes CLOSED.
+        """
+        if self.state is not State.ESTABLISHED:
+            self._advance(Stimulus.ABANDON)
+            self._outstanding = None
+            self._events.append(IKESADeleted(local=True))
+            return
+        self._advance(Stimulus.SEND_DELETE)
+        self._send_request(ExchangeType.INFORMATIONAL, [Delete(ProtocolId.IKE, 0)], now)
+
+    def describe(self) -> str:
+        """The SA display: state, algorithms, keys, PRF, KE group, auth, lifetimes."""
+        lines = [
+            f"IKE SA  version IKEv2  role {self.role.value}  state {self.state.value}",
+            f"  SPIs {self.spi_i.hex() or '-'}_i {self.spi_r.hex()}_r",
+        ]
+        if self.suite is not None and self.keys is not None:
+            k = self.keys
+            lines += [
+                f"  suite {self.suite}",
+                f"  encryption {_name(to_enum(EncrId, k.encr_id))}"
+                f"  key length {k.encr_key_bits} bits",
+                f"  integrity {_name(to_enum(IntegId, k.integ_id))}"
+                f"  PRF {_name(to_enum(PrfId, k.prf_id))}",
+                f"  KE group {_name(to_enum(KeyExchangeMethod, self._ke_group))}",
+                f"  local auth {_name(self.local_auth or 0)}"
+                f"  remote auth {_name(self.remote_auth or 0)}",
+                f"  local id {self.config.local_id.value}  remote id {self.remote_identity}",
+                f"  NAT local {self.nat_local}  NAT remote {self.nat_remote}",
+                f"  lifetime {self.config.ike_lifetime} s",
+            ]
+        for c in self.child_sas:
+            lines += [
+                f"  Child SA ESP tunnel  SPI in {c.spi_in.hex()} out {c.spi_out.hex()}",
+                f"    suite {c.proposal}  key length {c.keys.encr_key_bits} bits",
+                f"    TSi {', '.join(ts_to_string(t) for t in c.tsi)}",
+                f"    TSr {', '.join(ts_to_string(t) for t in c.tsr)}",
+                f"    lifetime {self.config.child_lifetime} s",
+            ]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _advance(self, stimulus: Stimulus) -> None:
+        self.state = next_state(self.role, self.state, stimulus)
+
+    def _queue(self, data: bytes) -> None:
+        assert self.peer_address is not None
+        self._datagrams.append((data, self.peer_address))
+
+    def _fail(self, notify: int, reason: str) -> None:
+        self._outstanding = None
+        self._advance(Stimulus.FAIL)
+        if notify == NotifyType.AUTHENTICATION_FAILED:
+            self._events.append(AuthenticationFailed(notify, reason))
+        else:
+            self._events.append(ConnectionFailed(notify, reason))
+
+    def _header(self, exchange: ExchangeType, message_id: int, *, response: bool) -> Message:
+        return Message.create(
+            exchange,
+            (),
+            spi_i=self.spi_i,
+            spi_r=self.spi_r,
+            message_id=message_id,
+            initiator=self.role is Role.INITIATOR,
+            response=response,
+        )
+
+    def _seal(
+        self, exchange: ExchangeType, message_id: int, inner: list[Payload], *, response: bool
+    ) -> bytes:
+        assert self._out is not None
+        cipher = self._out
+        if cipher.aead:
+            # RFC 5282 §3.1: the IV must not repeat under one key; a counter ensures it.
+            self._iv_counter += 1
+            iv = self._iv_counter.to_bytes(cipher.iv_size, "big")
+        else:
+            iv = self._rng(cipher.iv_size)  # RFC 7296 §3.14: unpredictable for CBC
+        return seal_message(
+            self._header(exchange, message_id, response=response), inner, cipher, iv
+        )
+
+    def _send_request(self, exchange: ExchangeType, inner: list[Payload], now: float) -> None:
+        message_id = self._next_request_id
+        self._next_request_id += 1
+        self._transmit(self._seal(exchange, message_id, inner, response=False), message_id, now)
+
+    def _transmit(self, data: bytes, message_id: int, now: float) -> None:
+        timeout = self.config.retransmit_timeout
+        self._outstanding = _Outstanding(message_id, data, 1, timeout, now + timeout)
+        self._queue(data)
+
+    def _respond(self, request: bytes, response: bytes) -> None:
+        self._cached_request, self._cached_response = request, response
+        self._next_peer_request_id += 1
+        self._queue(response)
+
+    def _nat_notifies(self, spi_r: bytes) -> list[Payload]:
+        assert self.peer_address is not None
+        local, remote = self._local_packed, _packed(self.peer_address[0])
+        return [
+            nat_detection_source_ip(self.spi_i, spi_r, local, self.config.local_address[1]),
+            nat_detection_destination_ip(self.spi_i, spi_r, remote, self.peer_address[1]),
+        ]
+
+    def _check_nat(self, msg: Message, addr: Address) -> None:
+        """RFC 7296 §2.23: compare the peer's hashes with the addresses seen."""
+        port = self.config.local_address[1]
+        mine = nat_detection_hash(msg.spi_i, msg.spi_r, self._local_packed, port)
+        theirs = nat_detection_hash(msg.spi_i, msg.spi_r, _packed(addr[0]), addr[1])
+        for n in msg.notifies():
+            if n.notify_type == NotifyType.NAT_DETECTION_DESTINATION_IP:
+                self.nat_local = n.data != mine
+            elif n.notify_type == NotifyType.NAT_DETECTION_SOURCE_IP:
+                self.nat_remote = n.data != theirs
+
+    def _set_keys(self, suite: Proposal, secret: bytes) -> None:
+        self.suite = suite
+        self.keys = derive_ike_sa_keys(suite, secret, self._ni, self._nr, self.spi_i, self.spi_r)
+        self._prf = prf_for(self.keys.prf_id)
+        initiator = self.role is Role.INITIATOR
+        self._out = SKCipher.from_keys(self.keys, sender_is_initiator=initiator)
+        self._in = SKCipher.from_keys(self.keys, sender_is_initiator=not initiator)
+
+    def _open(self, msg: Message, data: bytes) -> tuple[Payload, ...] | None:
+        """The inner payloads of the SK payload (RFC 7296 §3.14), or None when
+        integrity or syntax fails (§2.21: such messages are dropped, nothing changes).
+
+        ``msg`` is ``data`` already decoded; the associated data are the received
+        octets before the SK body (what ``crypto.cipher.open_message`` does, without
+        decoding the message a second time).
+        """
+        if self._in is None or not msg.payloads:
+            return None
+        sk = msg.payloads[-1]
+        if type(sk) is not SK or int.from_bytes(data[24:28], "big") != len(data):
+            return None
+        if not data.endswith(sk.body):
+            return None
+        try:
+            plaintext = self._in.open(data[: len(data) - len(sk.body)], sk.body)
+            return decode_payloads(sk.next_payload, plaintext)
+        except (IntegrityError, DecodeError):
+            return None
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _receive_request(self, msg: Message, data: bytes, addr: Address, now: float) -> None:
+        if self.role is Role.RESPONDER and msg.exchange_type == ExchangeType.IKE_SA_INIT:
+            if self.state is State.IDLE and msg.message_id == 0:
+                self._on_init_request(msg, data, addr)
+            elif data == self._cached_request:
+                self._queue(self._cached_response)
+            return
+        if msg.spi_i != self.spi_i or msg.spi_r != self.spi_r:
+            return
+        if msg.message_id == self._next_peer_request_id - 1 and data == self._cached_request:
+            self._queue(self._cached_response)  # RFC 7296 §2.1: answer again, unprocessed
+            return
+        if msg.message_id != self._next_peer_request_id:
+            return  # RFC 7296 §2.2: outside the window
+        if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
+            self._on_auth_request(msg, data)
+        elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
+            State.ESTABLISHED,
+            State.DELETING,
+        ):
+            self._on_informational_request(msg, data)
+        # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
+        # exchanges (CREATE_CHILD_SA) are not implemented here.
+
+    def _receive_response(self, msg: Message, data: bytes, now: float) -> None:
+        o = self._outstanding
+        if o is None or msg.message_id != o.message_id or msg.spi_i != self.spi_i:
+            return
+        if msg.exchange_type == ExchangeType.IKE_SA_INIT and self.state is State.INIT_SENT:
+            self._on_init_response(msg, data, now)
+        elif msg.spi_r != self.spi_r:
+            return
+        elif msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.AUTH_SENT:
+            self._on_auth_response(msg, data)
+        elif msg.exchange_type == ExchangeType.INFORMATIONAL:
+            self._on_informational_response(msg, data)
+
+    # ------------------------------------------------------------------ IKE_SA_INIT
+
+    def _send_init_request(self, now: float) -> None:
+        """RFC 7296 §1.2: HDR, SA, KE, Ni, N(NAT_DETECTION_*) (§2.23); with N(COOKIE)
+        first when the responder asked for one (§2.6)."""
+        # RFC 7296 §2.6: a COOKIE retry keeps "all other payloads unchanged"; a new
+        # group (§1.3) needs a new KE value, the nonce stays.
+        if self._ke is None or int(self._ke.method) != self._ke_group:
+            self._ke = new_key_exchange(self._ke_group, rng=self._rng, initiator=True)
+        if not self._ni:
+            self._ni = self._rng(self.config.nonce_size)
+        payloads: list[Payload] = []
+        if self._cookie is not None:
+            payloads.append(Notify(NotifyType.COOKIE, self._cookie))
+        payloads += [
+            SA(self._ike_proposals),
+            KE(self._ke_group, self._ke.public_value()),
+            Nonce(self._ni),
+            *self._nat_notifies(bytes(8)),
+            signature_hash_algorithms(_OUR_HASHES),
+        ]
+        msg = Message.create(ExchangeType.IKE_SA_INIT, payloads, spi_i=self.spi_i)
+        self._init_request = encode_v2(msg)
+        self._next_request_id = 1
+        self._transmit(self._init_request, 0, now)
+
+    def _on_init_request(self, msg: Message, data: bytes, addr: Address) -> None:
+        sa, ke, nonce = msg.get(SA), msg.get(KE), msg.get(Nonce)
+        if not (type(sa) is SA and type(ke) is KE and type(nonce) is Nonce):
+            return  # RFC 7296 §2.21.1: malformed IKE_SA_INIT, no state kept
+        self.peer_address = addr
+        self.spi_i = msg.spi_i
+        if self.config.require_cookie and not self._cookie_ok(msg, nonce.data, addr):
+            return
+        try:
+            # RFC 7296 §3.3.6: choose without regard to the KE payload, preferring its
+            # group within the chosen proposal (as ke_mismatch does) ...
+            answer = select_proposal(sa.proposals, self._ike_proposals, ke_group=int(ke.group))
+            chosen = answer.ke_method
+            if chosen is not None and int(chosen) != int(ke.group):
+                # ... and if that is another group, a stateless answer naming it (§1.3).
+                self._queue(self._error_init(invalid_ke_payload(chosen)))
+                return
+            self._ke_group = int(ke.group)
+            self._ke = new_key_exchange(self._ke_group, rng=self._rng, initiator=False)
+            secret = self._ke.compute_secret(ke.data)
+        except ProtocolError as e:
+            self._queue(self._error_init(Notify(e.notify, e.data)))
+            self._fail(e.notify, e.reason)
+            return
+        except ConfigError as e:
+            self._queue(self._error_init(Notify(NotifyType.INVALID_SYNTAX)))
+            self._fail(NotifyType.INVALID_SYNTAX, str(e))
+            return
+        self._ni = nonce.data
+        self._peer_hashes = _hash_list(msg)
+        self._nr = self._rng(self.config.nonce_size)
+        self.spi_r = self._rng(8)
+        self._check_nat(msg, addr)
+        payloads: list[Payload] = [
+            SA((answer,)),
+            KE(self._ke_group, self._ke.public_value()),
+            Nonce(self._nr),
+            *self._nat_notifies(self.spi_r),
+            signature_hash_algorithms(_OUR_HASHES),
+        ]
+        response = Message.create(
+            ExchangeType.IKE_SA_INIT,
+            payloads,
+            spi_i=self.spi_i,
+            spi_r=self.spi_r,
+            initiator=False,
+            response=True,
+        )
+        self._init_request = data
+        self._init_response = encode_v2(response)
+        self._set_keys(answer, secret)
+        self._advance(Stimulus.RECV_INIT_REQUEST)
+        self._respond(data, self._init_response)
+
+    def _cookie_ok(self, msg: Message, ni: bytes, addr: Address) -> bool:
+        """RFC 7296 §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
+        here HMAC-SHA-256 keyed with the secret. Without a valid one (the first payload),
+        answer N(COOKIE) statelessly and keep nothing."""
+        if not self._cookie_secret:
+            self._cookie_secret = self._rng(32)
+        mac = hmac.HMAC(self._cookie_secret, hashes.SHA256())
+        mac.update(ni + _packed(addr[0]) + msg.spi_i)
+        expected = b"\x00" + mac.finalize()
+        first = msg.payloads[0]
+        if (
+            type(first) is Notify
+            and first.notify_type == NotifyType.COOKIE
+            and compare_digest(first.data, expected)
+        ):
+            return True
+        self._queue(self._error_init(cookie(expected)))
+        return False
+
+    def _error_init(self, notify: Notify) -> bytes:
+        """An unprotected IKE_SA_INIT error response, responder SPI zero (RFC 7296 §2.6)."""
+        msg = Message.create(
+            ExchangeType.IKE_SA_INIT,
+            [notify],
+            spi_i=self.spi_i,
+            spi_r=bytes(8),
+            initiator=False,
+            response=True,
+        )
+        return encode_v2(msg)
+
+    def _on_init_response(self, msg: Message, data: bytes, now: float) -> None:
+        notifies = {int(n.notify_type): n for n in msg.notifies()}
+        try:
+            if NotifyType.INVALID_KE_PAYLOAD in notifies or NotifyType.COOKIE in notifies:
+                self._retry_init(notifies, now)
+                return
+            errors = [n for n in msg.notifies() if n.is_error]
+            if errors:
+                n = errors[0]
+                self._fail(int(n.notify_type), f"responder refused: {_name(n.notify_type)}")
+                return
+            sa, ke, nonce = msg.get(SA), msg.get(KE), msg.get(Nonce)
+            if not (type(sa) is SA and type(ke) is KE and type(nonce) is Nonce):
+                raise ProtocolError("IKE_SA_INIT response without SA, KE or Nonce")
+            check_selected(self._ike_proposals, sa.proposals)
+            if int(ke.group) != self._ke_group or sa.proposals[0].ke_method != self._ke_group:
+                raise ProtocolError("responder's KE group is not the one we sent")
+            assert self._ke is not None
+            secret = self._ke.compute_secret(ke.data)
+        except ProtocolError as e:
+            self._fail(e.notify, e.reason)
+            return
+        except (ConfigError, DecodeError) as e:
+            self._fail(NotifyType.INVALID_SYNTAX, str(e))
+            return
+        self._outstanding = None
+        self._advance(Stimulus.RECV_INIT_RESPONSE)
+        assert self.peer_address is not None
+        self._check_nat(msg, self.peer_address)
+        self._nr = nonce.data
+        self._peer_hashes = _hash_list(msg)
+        self.spi_r = msg.spi_r
+        self._init_response = data
+        self._set_keys(sa.proposals[0], secret)
+        self._send_auth_request(now)
+
+    def _retry_init(self, notifies: dict[int, Notify], now: float) -> None:
+        """RFC 7296 §1.3 (INVALID_KE_PAYLOAD) and §2.6 (COOKIE): send IKE_SA_INIT again."""
+        self._init_retries += 1
+        if self._init_retries > self.config.max_init_retries:
+            raise ProtocolError("too many IKE_SA_INIT retries", notify=NotifyType.INVALID_SYNTAX)
+        if NotifyType.COOKIE in notifies:
+            self._cookie = cookie_data(notifies[NotifyType.COOKIE])
+        else:
+            group = invalid_ke_group(notifies[NotifyType.INVALID_KE_PAYLOAD])
+            self._ke_group = int(
+                check_invalid_ke(self._ike_proposals, int(group), sent=self._ke_group)
+            )
+        self._advance(Stimulus.RECV_INIT_RETRY)
+        self._send_init_request(now)
+
+    # ------------------------------------------------------------------ IKE_AUTH
+
+    def _auth_octets(self, *, initiator: bool, id_body: bytes) -> bytes:
+        """InitiatorSignedOctets / ResponderSignedOctets (RFC 7296 §2.15)."""
+        assert self._prf is not None and self.keys is not None
+        if initiator:
+            return signed_octets(self._init_request, self._nr, self._prf, self.keys.sk_pi, id_body)
+        return signed_octets(self._init_response, self._ni, self._prf, self.keys.sk_pr, id_body)
+
+    def _own_auth(self, identity: Identity) -> AUTH:
+        """Our AUTH payload (RFC 7296 §2.15, RFC 7427 §3, RFC 4754 §7)."""
+        assert self._prf is not None
+        octets = self._auth_octets(initiator=self.role is Role.INITIATOR, id_body=identity.body)
+        if self.config.psk is not None:
+            self.local_auth = _PSK
+            return AUTH(_PSK, psk_auth(self._prf, self.config.psk, octets))
+        key = self.config.private_key
+        assert key is not None
+        hash_alg = choose_hash(_OUR_HASHES, self._peer_hashes, key_type_of(key))
+        method: AuthMethod
+        if hash_alg is not None:
+            method = AuthMethod.DIGITAL_SIGNATURE
+        elif isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _RFC4754_BY_CURVE:
+            method = _RFC4754_BY_CURVE[key.curve.name]
+        elif isinstance(key, rsa.RSAPrivateKey):
+            method = AuthMethod.RSA_DIGITAL_SIGNATURE
+        else:
+            raise ConfigError("the peer announced no hash our key can sign with (RFC 7427 §4)")
+        self.local_auth = method
+        pss = self.config.rsa_pss and isinstance(key, rsa.RSAPrivateKey)
+        data = sign(method, key, octets, hash_alg=hash_alg, rsa_pss=pss)
+        return AUTH(method, data)
+
+    def _own_cert(self) -> list[Payload]:
+        cert = self.config.certificate
+        if cert is None or self.config.psk is not None:
+            return []
+        return [CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, cert)]
+
+    def _peer_key(self, p: Message) -> PublicKey:
+        """The key the peer's signature must verify with: configured, or the pinned
+        certificate it sent (RFC 7296 §3.6)."""
+        if self.config.remote_public_key is not None:
+            return self.config.remote_public_key
+        pinned = self.config.remote_certificate
+        cert = p.get(CERT)
+        if pinned is None or type(cert) is not CERT or cert.data != pinned:
+            raise ProtocolError(
+                "no trusted public key for the peer's signature",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        key = x509.load_der_x509_certificate(pinned).public_key()
+        if not isinstance(
+            key,
+            rsa.RSAPublicKey
+            | ec.EllipticCurvePublicKey
+            | ed25519.Ed25519PublicKey
+            | ed448.Ed448PublicKey,
+        ):
+            raise ProtocolError(
+                "the peer's certificate key type is not supported",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        return key
+
+    def _verify_peer(self, p: Message, id_payload: IDi | IDr, auth: AUTH) -> None:
+        """RFC 7296 §2.15: the peer's identity and AUTH, by the method the peer chose;
+        ProtocolError(AUTHENTICATION_FAILED) if wrong."""
+        assert self._prf is not None
+        expected = self.config.remote_id
+        if expected is not None and (
+            int(id_payload.id_type) != int(expected.id_type) or id_payload.data != expected.data
+        ):
+            raise ProtocolError(
+                f"peer identity {id_payload.value!r} is not {expected.value!r}",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        octets = self._auth_octets(
+            initiator=self.role is Role.RESPONDER, id_body=encode_payload_body(id_payload)
+        )
+        method = int(auth.method)
+        peer_psk = self.config.peer_psk
+        if method == _PSK and peer_psk is not None:
+            verify_psk(self._prf, peer_psk, octets, auth.data)
+        elif method in _SIGNATURE_METHODS:
+            verify(method, self._peer_key(p), octets, auth.data, allowed_hashes=_OUR_HASHES)
+        else:
+            raise ProtocolError(
+                f"peer auth method {_name(auth.method)} is not accepted",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        self.remote_auth = auth.method
+
+    def _send_auth_request(self, now: float) -> None:
+        """RFC 7296 §1.2: HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr}."""
+        local = self.config.local_id
+        self._child_spi = self._rng(4)
+        inner: list[Payload] = [IDi(local.id_type, local.data), *self._own_cert()]
+        if self.config.remote_id is not None:
+            inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
+        esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
+        inner += [self._own_auth(local), SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
+        self._send_request(ExchangeType.IKE_AUTH, inner, now)
+
+    def _on_auth_request(self, msg: Message, data: bytes) -> None:
+        inner = self._open(msg, data)
+        if inner is None:
+            return
+        p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
+        idi, auth = p.get(IDi), p.get(AUTH)
+        reply: list[Payload] = []
+        try:
+            if not (type(idi) is IDi and type(auth) is AUTH):
+                raise ProtocolError(
+                    "IKE_AUTH request without IDi or AUTH",
+                    notify=NotifyType.AUTHENTICATION_FAILED,
+                )
+            self._verify_peer(p, idi, auth)
+        except ProtocolError as e:
+            # RFC 7296 §2.21.2: answer with AUTHENTICATION_FAILED, keep no SA.
+            response = self._seal(
+                ExchangeType.IKE_AUTH,
+                msg.message_id,
+                [Notify(NotifyType.AUTHENTICATION_FAILED)],
+                response=True,
+            )
+            self._respond(data, response)
+            self._fail(NotifyType.AUTHENTICATION_FAILED, e.reason)
+            return
+        self.remote_identity = idi.value
+        local = self.config.local_id
+        reply += [IDr(local.id_type, local.data), *self._own_cert(), self._own_auth(local)]
+        child_events: list[Event] = []
+        try:
+            reply += self._accept_child(p, child_events)
+        except ProtocolError as e:
+            # RFC 7296 §2.21.3: the IKE SA stands, the Child SA is refused.
+            reply.append(Notify(e.notify, e.data))
+            child_events.append(ConnectionFailed(e.notify, e.reason))
+        response = self._seal(ExchangeType.IKE_AUTH, msg.message_id, reply, response=True)
+        self._advance(Stimulus.RECV_AUTH_REQUEST)
+        self._respond(data, response)
+        self._events.append(self._established_event())
+        self._events.extend(child_events)
+
+    def _accept_child(self, p: Message, events: list[Event]) -> list[Payload]:
+        """The responder's first Child SA (RFC 7296 §2.7, §2.9, §2.17)."""
+        sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
+        if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
+            raise ProtocolError("no Child SA proposed", notify=NotifyType.NO_PROPOSAL_CHOSEN)
+        answer = select_proposal(sa.proposals, self._esp_proposals)
+        offered = next(o for o in sa.proposals if o.number == answer.number)
+        narrowed_i = narrow(tsi.selectors, self._remote_ts)
+        narrowed_r = narrow(tsr.selectors, self._local_ts)
+        spi_in = self._rng(4)
+        answer = answer._replace(spi=spi_in)
+        self._add_child(answer, spi_in, offered.spi, narrowed_i, narrowed_r, events)
+        return [SA((answer,)), TSi(narrowed_i), TSr(narrowed_r)]
+
+    def _add_child(
+        self,
+        proposal: Proposal,
+        spi_in: bytes,
+        spi_out: bytes,
+        tsi: tuple[Selector, ...],
+        tsr: tuple[Selector, ...],
+        events: list[Event],
+    ) -> None:
+        assert self.keys is not None
+        keys = derive_child_sa_keys(proposal, self.keys, self._ni, self._nr)
+        child = ChildSA(spi_in, spi_out, proposal, tsi, tsr, keys)
+        self.child_sas.append(child)
+        if self.role is Role.INITIATOR:
+            ein, ain, eout, aout = keys.sk_er, keys.sk_ar, keys.sk_ei, keys.sk_ai
+        else:
+            ein, ain, eout, aout = keys.sk_ei, keys.sk_ai, keys.sk_er, keys.sk_ar
+        events.append(
+            ChildSAEstablished(
+                spi_in=spi_in,
+                spi_out=spi_out,
+                protocol="ESP",
+                mode="tunnel",
+                tsi=tsi,
+                tsr=tsr,
+                suite=_suite_name(proposal),
+                encr_id=keys.encr_id,
+                encr_key_bits=keys.encr_key_bits,
+                integ_id=keys.integ_id,
+                encr_key_in=ein,
+                integ_key_in=ain,
+                encr_key_out=eout,
+                integ_key_out=aout,
+            )
+        )
+
+    def _established_event(self) -> IKESAEstablished:
+        return IKESAEstablished(
+            suite=_suite_name(self.suite) if self.suite else "",
+            spi_i=self.spi_i,
+            spi_r=self.spi_r,
+            local_id=self.config.local_id.value,
+            remote_id=self.remote_identity or "",
+            local_auth=_name(self.local_auth or 0),
+            remote_auth=_name(self.remote_auth or 0),
+        )
+
+    def _on_auth_response(self, msg: Message, data: bytes) -> None:
+        inner = self._open(msg, data)
+        if inner is None:
+            return
+        p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
+        notifies = {int(n.notify_type): n for n in p.notifies()}
+        idr, auth = p.get(IDr), p.get(AUTH)
+        try:
+            if NotifyType.AUTHENTICATION_FAILED in notifies:
+                raise ProtocolError(
+                    "responder sent AUTHENTICATION_FAILED",
+                    notify=NotifyType.AUTHENTICATION_FAILED,
+                )
+            if not (type(idr) is IDr and type(auth) is AUTH):
+                errors = [n for n in p.notifies() if n.is_error]
+                code = int(errors[0].notify_type) if errors else NotifyType.INVALID_SYNTAX
+                raise ProtocolError(f"IKE_AUTH refused ({_name(code)})", notify=code)
+            try:
+                self._verify_peer(p, idr, auth)
+            except ProtocolError:
+                # RFC 7296 §2.21.2: an error on the initiator "MAY be returned in a
+                # separate INFORMATIONAL exchange"; sent once, no answer awaited.
+                informational = self._seal(
+                    ExchangeType.INFORMATIONAL,
+                    self._next_request_id,
+                    [Notify(NotifyType.AUTHENTICATION_FAILED)],
+                    response=False,
+                )
+                self._next_request_id += 1
+                self._queue(informational)
+                raise
+        except ProtocolError as e:
+            self._fail(e.notify, e.reason)
+            return
+        self._outstanding = None
+        self.remote_identity = idr.value
+        self._advance(Stimulus.RECV_AUTH_RESPONSE)
+        events: list[Event] = [self._established_event()]
+        try:
+            self._check_child(p, notifies, events)
+        except ProtocolError as e:
+            events.append(ConnectionFailed(e.notify, e.reason))
+        self._events.extend(events)
+
+    def _check_child(self, p: Message, notifies: dict[int, Notify], events: list[Event]) -> None:
+        """The initiator's checks of the first Child SA (RFC 7296 §3.3.6, §2.9)."""
+        for code in _CHILD_ERRORS:
+            if code in notifies:
+                raise ProtocolError(f"Child SA refused: {_name(code)}", notify=code)
+        sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
+        if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
+            raise ProtocolError("IKE_AUTH response without SA, TSi or TSr")
+        offered = tuple(x._replace(spi=self._child_spi) for x in self._esp_proposals)
+        check_selected(offered, sa.proposals)
+        check_narrowed(tsi.selectors, self._local_ts)
+        check_narrowed(tsr.selectors, self._remote_ts)
+        chosen = sa.proposals[0]
+        self._add_child(chosen, self._child_spi, chosen.spi, tsi.selectors, tsr.selectors, events)
+
+    # ------------------------------------------------------------------ INFORMATIONAL
+
+    def _on_informational_request(self, msg: Message, data: bytes) -> None:
+        inner = self._open(msg, data)
+        if inner is None:
+            return
+        deletes_ike = any(type(x) is Delete and x.protocol_id == ProtocolId.IKE for x in inner)
+        auth_failed = any(
+            type(x) is Notify and x.notify_type == NotifyType.AUTHENTICATION_FAILED for x in inner
+        )
+        response = self._seal(ExchangeType.INFORMATIONAL, msg.message_id, [], response=True)
+        self._respond(data, response)
+        if auth_failed:
+            # RFC 7296 §2.21.2: the initiator rejected our AUTH; the IKE SA is void.
+            self._fail(NotifyType.AUTHENTICATION_FAILED, "the peer rejected our AUTH")
+        elif deletes_ike:
+            # RFC 7296 §1.4.1: answer with an empty INFORMATIONAL; the SA is gone.
+            self._outstanding = None
+            self._advance(Stimulus.RECV_DELETE)
+            self._events.append(IKESADeleted(local=False))
+
+    def _on_informational_response(self, msg: Message, data: bytes) -> None:
+        if self._open(msg, data) is None:
+            return
+        self._outstanding = None
+        if self.state is State.DELETING:
+            self._advance(Stimulus.RECV_DELETE_RESPONSE)
+            self._events.append(IKESADeleted(local=True))
