@@ -36,7 +36,7 @@ Well-formedness enforced on decode (what the fast codec must enforce too):
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import construct as c
@@ -64,6 +64,11 @@ from ..constants import (
 )
 from ..errors import DecodeError, EncodeError
 from . import models as m
+from ._construct import Located as _Located
+from ._construct import as_bytes as _as_bytes
+from ._construct import reason as _reason
+from ._construct import run_decode as _run_decode
+from ._construct import run_encode as _run_encode
 
 __all__ = [
     "HEADER_LENGTH",
@@ -91,22 +96,6 @@ _MORE_TRANSFORMS = 3
 
 
 # =========================================================================== helpers
-
-
-class _Located(c.ConstructError):  # type: ignore[misc]
-    """A construct error with the absolute offset and the field it happened at."""
-
-    def __init__(self, reason: str, offset: int, field: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.offset = offset
-        self.field = field
-
-
-def _reason(exc: BaseException) -> str:
-    """A construct error's message without its multi-line "Error in path" prefix."""
-    text = str(exc)
-    return text.split("\n", 1)[1] if text.startswith("Error in path") and "\n" in text else text
 
 
 class _TotalLength(c.Adapter):  # type: ignore[misc]
@@ -853,66 +842,6 @@ def _message_to(msg: m.Message) -> Any:
 
 
 # =========================================================================== public functions
-
-# Exceptions construct or a conversion may raise on a malformed input; all
-# become DecodeError / EncodeError at this module's boundary.
-_FAILURES = (
-    c.ConstructError,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    OverflowError,
-)
-
-
-# Header fields (RFC 7296 §3.1) by construct name: (offset, field name).
-_HEADER_FIELDS = {
-    "spi_i": (0, "header.spi_i"),
-    "spi_r": (8, "header.spi_r"),
-    "next_payload": (16, "header.next_payload"),
-    "version": (17, "header.version"),
-    "exchange_type": (18, "header.exchange_type"),
-    "flags": (19, "header.flags"),
-    "message_id": (20, "header.message_id"),
-    "payloads": (24, "header.length"),
-}
-
-
-def _decode_error(exc: BaseException) -> DecodeError:
-    if isinstance(exc, _Located):
-        return DecodeError(exc.reason, offset=exc.offset, field=exc.field)
-    if isinstance(exc, c.TerminatedError):
-        return DecodeError("octets after the message Length", offset=24, field="header.length")
-    path = getattr(exc, "path", None)
-    parts = path.split(" -> ") if isinstance(path, str) else []
-    offset, field = _HEADER_FIELDS.get(parts[1] if len(parts) > 1 else "", (0, "header"))
-    return DecodeError(_reason(exc), offset=offset, field=field)
-
-
-def _run_decode(func: Callable[[], Any]) -> Any:
-    try:
-        return func()
-    except DecodeError:
-        raise
-    except _FAILURES as exc:
-        raise _decode_error(exc) from exc
-
-
-def _run_encode(func: Callable[[], Any]) -> bytes:
-    try:
-        return bytes(func())
-    except EncodeError:
-        raise
-    except _FAILURES as exc:
-        raise EncodeError(_reason(exc)) from exc
-
-
-def _as_bytes(data: bytes) -> bytes:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise DecodeError(f"expected bytes, got {type(data).__name__}")
-    return bytes(data)
 
 
 def construct_decode(data: bytes) -> m.Message:
