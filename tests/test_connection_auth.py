@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+from collections.abc import Callable
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from ikewire.connection.config import Identity, IKEConfig
@@ -20,12 +22,21 @@ from ikewire.connection.events import (
 )
 from ikewire.connection.ike_sa import IKEConnection
 from ikewire.connection.state import State
-from ikewire.constants import AuthMethod, CertEncoding, ExchangeType, NotifyType
+from ikewire.constants import (
+    AuthMethod,
+    CertEncoding,
+    ExchangeType,
+    HashAlgorithm,
+    IDType,
+    NotifyType,
+)
 from ikewire.crypto.auth import PrivateKey, decode_digital_signature
 from ikewire.crypto.cipher import SKCipher, open_message
+from ikewire.errors import ConfigError
 from ikewire.testing.pair import Pair, drain, seeded_rng
-from ikewire.wire.codec import decode_v2
-from ikewire.wire.models import AUTH, CERT, Message
+from ikewire.wire.codec import decode_v2, encode_v2
+from ikewire.wire.models import AUTH, CERT, IDi, Message, Notify
+from ikewire.wire.notify import signature_hash_algorithms
 
 PSK = b"a shared key for one direction"
 
@@ -212,3 +223,93 @@ def test_forged_cookie_refused() -> None:
     [again] = pair.take(r)
     assert decode_v2(again).notifies()[0].notify_type == NotifyType.COOKIE
     assert state(r) is State.IDLE
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [ed25519.Ed25519PrivateKey.generate, ed448.Ed448PrivateKey.generate],
+    ids=["ed25519", "ed448"],
+)
+def test_eddsa_both_ways(make_key: Callable[[], PrivateKey]) -> None:
+    """RFC 8420: EdDSA under RFC 7427 Digital Signature, hash IDENTITY (5)."""
+    ki, kr = make_key(), make_key()
+    i_cfg = dataclasses.replace(I_BASE, psk=None, private_key=ki, remote_public_key=kr.public_key())
+    r_cfg = dataclasses.replace(R_BASE, psk=None, private_key=kr, remote_public_key=ki.public_key())
+    pair = Pair(i_cfg, r_cfg)
+    req, resp = auth_payloads(pair)
+    for msg in (req, resp):
+        a = msg.get(AUTH)
+        assert isinstance(a, AUTH) and a.method == AuthMethod.DIGITAL_SIGNATURE
+        name, _sig = decode_digital_signature(a.data)
+        assert name.lower().startswith("ed")
+    assert [type(e) for e in drain(pair.initiator)] == [IKESAEstablished, ChildSAEstablished]
+
+
+def test_null_authentication_when_accepted() -> None:
+    """RFC 7619: NULL auth with ID_NULL, accepted only where configured."""
+    i_cfg = dataclasses.replace(
+        I_BASE,
+        psk=None,
+        null_auth=True,
+        local_id=Identity.null(),
+        remote_id=None,
+        accept_null_auth=True,
+    )
+    r_cfg = dataclasses.replace(
+        R_BASE,
+        psk=None,
+        null_auth=True,
+        local_id=Identity.null(),
+        remote_id=None,
+        accept_null_auth=True,
+    )
+    pair = Pair(i_cfg, r_cfg)
+    req, _resp = auth_payloads(pair)
+    a = req.get(AUTH)
+    idi = req.get(IDi)
+    assert isinstance(a, AUTH) and a.method == AuthMethod.NULL_AUTHENTICATION
+    assert isinstance(idi, IDi) and idi.id_type == IDType.ID_NULL and idi.data == b""
+    [ike, _child] = drain(pair.initiator)
+    assert isinstance(ike, IKESAEstablished)
+    assert ike.local_auth == ike.remote_auth == "NULL_AUTHENTICATION"
+
+
+def test_null_authentication_refused_unless_accepted() -> None:
+    i_cfg = dataclasses.replace(I_BASE, psk=None, null_auth=True, local_id=Identity.null())
+    r_cfg = dataclasses.replace(R_BASE, remote_id=None)  # PSK, no accept_null_auth
+    pair = Pair(i_cfg, r_cfg)
+    pair.handshake()
+    [ev] = drain(pair.responder)
+    assert isinstance(ev, AuthenticationFailed) and "NULL_AUTHENTICATION" in ev.reason
+    assert state(pair.responder) is State.FAILED
+    assert isinstance(drain(pair.initiator)[0], AuthenticationFailed)
+
+
+def test_unusable_local_key_fails_the_sa_instead_of_raising() -> None:
+    """An Ed25519 key when the peer announced only SHA2-256 (RFC 7427 §4: no hash we
+    can both use): a failure event, not an exception out of receive_datagram."""
+    k = ed25519.Ed25519PrivateKey.generate()
+    i_cfg = dataclasses.replace(I_BASE, psk=None, private_key=k, remote_psk=PSK)
+    pair = Pair(i_cfg, R_BASE)
+    i, r = pair.initiator, pair.responder
+    i.initiate(pair.now)
+    pair.transfer(i, r)
+    [response] = pair.take(r)
+    msg = decode_v2(response)
+    payloads = [
+        signature_hash_algorithms([HashAlgorithm.SHA2_256])
+        if isinstance(p, Notify) and p.notify_type == NotifyType.SIGNATURE_HASH_ALGORITHMS
+        else p
+        for p in msg.payloads
+    ]
+    pair.deliver(encode_v2(msg._replace(payloads=tuple(payloads))), i)
+    [ev] = drain(i)
+    assert isinstance(ev, AuthenticationFailed) and "cannot authenticate" in ev.reason
+    assert state(i) is State.FAILED
+
+
+def test_config_refuses_a_key_type_ike_cannot_use() -> None:
+    from cryptography.hazmat.primitives.asymmetric import dsa
+
+    with pytest.raises(ConfigError):
+        dataclasses.replace(I_BASE, psk=None, private_key=dsa.generate_private_key(1024))  # type: ignore[arg-type]

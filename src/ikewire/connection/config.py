@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from ..constants import IDType, ProtocolId
-from ..crypto.auth import PrivateKey, PublicKey
+from ..crypto.auth import PrivateKey, PublicKey, key_type_of
 from ..errors import ConfigError
 from ..wire.models import IDi, Proposal, Selector
 from .selectors import ts_from_string
@@ -31,6 +32,26 @@ class Identity:
     def fqdn(cls, name: str) -> Identity:
         """An ID_FQDN identity."""
         return cls(IDType.ID_FQDN, name.encode("ascii"))
+
+    @classmethod
+    def null(cls) -> Identity:
+        """ID_NULL (RFC 7619 §3): no identity, for NULL authentication."""
+        return cls(IDType.ID_NULL, b"")
+
+    @classmethod
+    def ip(cls, address: str) -> Identity:
+        """ID_IPV4_ADDR or ID_IPV6_ADDR (RFC 7296 §3.5)."""
+        try:
+            packed = ipaddress.ip_address(address).packed
+        except ValueError:
+            raise ConfigError(f"{address!r} is not an IP address") from None
+        kind = IDType.ID_IPV4_ADDR if len(packed) == 4 else IDType.ID_IPV6_ADDR
+        return cls(kind, packed)
+
+    @classmethod
+    def email(cls, address: str) -> Identity:
+        """ID_RFC822_ADDR (RFC 7296 §3.5)."""
+        return cls(IDType.ID_RFC822_ADDR, address.encode("ascii"))
 
     @property
     def body(self) -> bytes:
@@ -78,12 +99,21 @@ class IKEConfig:
     ``remote_psk`` (defaults to ``psk``) or sign: its key is ``remote_public_key``, or the
     key of the CERT it sends when that certificate is exactly ``remote_certificate``
     (a pinned certificate; chain validation is not done here).
+    ``null_auth``: we authenticate with NULL Authentication (RFC 7619; use
+    :meth:`Identity.null` or any ID), and ``accept_null_auth`` lets the peer do so —
+    an opportunistic, unauthenticated SA; never the default.
     ``require_cookie`` makes a responder ask for a COOKIE first (RFC 7296 §2.6). ``rng`` draws every random octet
     (SPIs, nonces, IVs, private values): inject a deterministic one in tests.
     Retransmission (RFC 7296 §2.1): the first after ``retransmit_timeout`` seconds,
     doubling, at most ``retransmit_tries`` sends in all. ``remote_address`` is where an
     initiator sends; ``local_address`` goes into NAT detection (RFC 7296 §2.23).
     ``max_init_retries`` bounds IKE_SA_INIT restarts on INVALID_KE_PAYLOAD (§1.3).
+    NAT traversal (RFC 7296 §2.23, RFC 3948): with ``nat_traversal`` the initiator moves
+    to UDP 4500 (non-ESP marker) when either side is behind a NAT, and the Child SAs are
+    UDP-encapsulated; ``force_encapsulation`` pretends we are behind one (a random
+    NAT_DETECTION_SOURCE_IP), as strongSwan's ``encap = yes`` does; a side behind a NAT
+    sends a NAT-keepalive after ``nat_keepalive`` seconds without other traffic
+    (RFC 3948 §4; 0 disables).
     """
 
     local_id: Identity
@@ -95,6 +125,8 @@ class IKEConfig:
     private_key: PrivateKey | None = field(default=None, repr=False)
     certificate: bytes | None = None
     rsa_pss: bool = True
+    null_auth: bool = False
+    accept_null_auth: bool = False
     remote_public_key: PublicKey | None = field(default=None, repr=False)
     remote_certificate: bytes | None = None
     require_cookie: bool = False
@@ -103,6 +135,9 @@ class IKEConfig:
     local_address: tuple[str, int] = ("0.0.0.0", 500)
     remote_address: tuple[str, int] | None = None
     max_init_retries: int = 3
+    nat_traversal: bool = True
+    force_encapsulation: bool = False
+    nat_keepalive: float = 20.0
     retransmit_timeout: float = 2.0
     retransmit_tries: int = 5
     nonce_size: int = 32
@@ -111,8 +146,10 @@ class IKEConfig:
     rng: Rng = field(default=os.urandom, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.psk is None and self.private_key is None:
+        if self.psk is None and self.private_key is None and not self.null_auth:
             raise ConfigError("no local authentication configured (psk or private_key)")
+        if self.private_key is not None:
+            key_type_of(self.private_key)  # ConfigError for a key type IKE cannot use
         if self.certificate is not None:
             try:
                 x509.load_der_x509_certificate(self.certificate)
@@ -122,6 +159,8 @@ class IKEConfig:
             raise ConfigError("retransmit_tries must be within 1..20")
         if self.retransmit_timeout <= 0:
             raise ConfigError("retransmit_timeout must be positive")
+        if self.nat_keepalive < 0:
+            raise ConfigError("nat_keepalive must be >= 0 (0 disables keepalives)")
         if not 16 <= self.nonce_size <= 256:
             raise ConfigError("nonce_size must be within 16..256 (RFC 7296 §2.10)")
 

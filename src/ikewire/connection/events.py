@@ -43,6 +43,8 @@ class ChildSAEstablished:
     ``spi_in`` is the SPI we chose (inbound packets carry it), ``spi_out`` the peer's.
     Keys: ``encr_key_in``/``integ_key_in`` decrypt and verify inbound traffic, the
     ``_out`` keys protect outbound traffic (AEAD keys end with their salt).
+    ``udp_encapsulation``: ESP goes inside UDP on the IKE SA's port-4500 path (RFC 3948),
+    between our NAT-T port and ``remote_address``.
     """
 
     spi_in: bytes
@@ -59,6 +61,8 @@ class ChildSAEstablished:
     integ_key_in: bytes = field(repr=False)
     encr_key_out: bytes = field(repr=False)
     integ_key_out: bytes = field(repr=False)
+    udp_encapsulation: bool = False
+    remote_address: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,17 +41,19 @@ from ..crypto.auth import (
     choose_hash,
     decode_hash_algorithms,
     key_type_of,
+    null_auth,
     psk_auth,
     sign,
     signed_octets,
     verify,
+    verify_null,
     verify_psk,
 )
 from ..crypto.cipher import SKCipher, seal_message
 from ..crypto.groups import KeyExchange, new_key_exchange
 from ..crypto.keys import ChildSAKeys, IKESAKeys, derive_child_sa_keys, derive_ike_sa_keys
 from ..crypto.prf import Prf, prf_for
-from ..errors import ConfigError, DecodeError, IntegrityError, ProtocolError
+from ..errors import ConfigError, CryptoError, DecodeError, IntegrityError, ProtocolError
 from ..wire.codec import decode_payloads, decode_v2, encode_payload_body, encode_v2
 from ..wire.models import (
     AUTH,
@@ -98,6 +100,27 @@ from .state import Role, State, Stimulus, next_state
 __all__ = ["ChildSA", "IKEConnection"]
 
 Address = tuple[str, int]
+
+NAT_T_PORT = 4500  # RFC 3948 §2.2
+_MARKER = b"\x00\x00\x00\x00"  # the non-ESP marker (RFC 3948 §2.2)
+_KEEPALIVE = b"\xff"  # NAT-keepalive (RFC 3948 §2.3)
+
+
+def _unframe(data: bytes) -> tuple[bytes, bool]:
+    """The IKE message in a UDP payload, and whether it carried the non-ESP marker.
+
+    The header's Length field decides (RFC 7296 §3.1 counts the whole message): four
+    zero octets followed by a header whose Length is the rest is the port-4500 form;
+    a header whose Length is the whole payload is the port-500 form.
+    """
+    if (
+        data[:4] == _MARKER
+        and len(data) >= 32
+        and int.from_bytes(data[28:32], "big") == len(data) - 4
+    ):
+        return data[4:], True
+    return data, False
+
 
 _PSK = AuthMethod.SHARED_KEY_MESSAGE_INTEGRITY_CODE
 _SIGNATURE_METHODS = frozenset(
@@ -204,6 +227,13 @@ class IKEConnection:
         self._local_ts = as_selectors(tuple(config.local_ts))
         self._remote_ts = as_selectors(tuple(config.remote_ts))
         self.peer_address: Address | None = config.remote_address
+        # RFC 7296 §2.23: an initiator may start on 4500 (then with the marker).
+        self._marker = (
+            initiator
+            and config.remote_address is not None
+            and (config.remote_address[1] == NAT_T_PORT)
+        )
+        self._last_sent = 0.0
         self._local_packed = _packed(config.local_address[0])
         if initiator and self.peer_address is None:
             raise ConfigError("an initiator needs config.remote_address")
@@ -253,9 +283,24 @@ class IKEConnection:
         self._ke_group = int(first) if first is not None else 0
         self._send_init_request(now)
 
+    @property
+    def local_port(self) -> int:
+        """The local UDP port our datagrams leave from: the configured IKE port, or
+        4500 once the SA moved there (RFC 7296 §2.23). Datagrams that begin with the
+        non-ESP marker are exactly the ones for port 4500."""
+        return NAT_T_PORT if self._marker else self.config.local_address[1]
+
+    @property
+    def udp_encapsulation(self) -> bool:
+        """Whether this SA's IKE and ESP packets travel on port 4500 (RFC 3948)."""
+        return self._marker
+
     def receive_datagram(self, data: bytes, addr: Address, now: float) -> None:
-        """Handle one UDP payload from ``addr``. Malformed messages, messages for
-        another SA, and anything that fails integrity are dropped, state unchanged."""
+        """Handle one UDP payload from ``addr``, exactly as received: an IKE message on
+        port 500, or on port 4500 with its non-ESP marker (RFC 3948 §2.2). Malformed
+        messages, messages for another SA, and anything that fails integrity are
+        dropped, state unchanged."""
+        data, framed = _unframe(bytes(data))
         try:
             msg = decode_v2(data)
         except DecodeError:
@@ -271,20 +316,43 @@ class IKEConnection:
         if msg.is_response:
             self._receive_response(msg, data, now)
         else:
-            self._receive_request(msg, data, addr, now)
+            self._receive_request(msg, data, addr, now, framed)
 
     def datagrams_to_send(self, now: float) -> list[tuple[bytes, Address]]:
-        """The datagrams to send now, each with its destination."""
+        """The datagrams to send now, each with its destination. IKE messages for port
+        4500 already carry the non-ESP marker; a single 0xFF octet is a NAT-keepalive."""
         out, self._datagrams = self._datagrams, []
+        if out:
+            self._last_sent = now
         return out
 
+    def _keepalive_deadline(self) -> float | None:
+        """RFC 3948 §4: the side behind a NAT keeps its mapping alive."""
+        interval = self.config.nat_keepalive
+        if not (interval and self.nat_local and self._marker and self.state is State.ESTABLISHED):
+            return None
+        return self._last_sent + interval
+
     def get_timer(self) -> float | None:
-        """The next retransmission deadline, or None."""
-        return self._outstanding.deadline if self._outstanding is not None else None
+        """The next deadline (retransmission or NAT-keepalive), or None."""
+        deadlines = [
+            d
+            for d in (
+                self._outstanding.deadline if self._outstanding is not None else None,
+                self._keepalive_deadline(),
+            )
+            if d is not None
+        ]
+        return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
         """Retransmit the outstanding request with doubled timeout (RFC 7296 §2.4), or
-        give up after ``config.retransmit_tries`` sends."""
+        give up after ``config.retransmit_tries`` sends; send a due NAT-keepalive."""
+        keepalive = self._keepalive_deadline()
+        if keepalive is not None and now >= keepalive:
+            assert self.peer_address is not None
+            self._datagrams.append((_KEEPALIVE, self.peer_address))
+            self._last_sent = now
         o = self._outstanding
         if o is None or now < o.deadline:
             return
@@ -354,7 +422,17 @@ class IKEConnection:
 
     def _queue(self, data: bytes) -> None:
         assert self.peer_address is not None
+        if self._marker:
+            data = _MARKER + data
         self._datagrams.append((data, self.peer_address))
+
+    def _update_path(self, addr: Address, framed: bool) -> None:
+        """RFC 7296 §2.23: a responder answers from where the most recent authenticated
+        request came; a request on 4500 moves the SA there (RFC 3948)."""
+        if self.role is Role.RESPONDER and self.config.nat_traversal:
+            if framed:
+                self._marker = True
+            self.peer_address = addr
 
     def _fail(self, notify: int, reason: str) -> None:
         self._outstanding = None
@@ -408,10 +486,18 @@ class IKEConnection:
     def _nat_notifies(self, spi_r: bytes) -> list[Payload]:
         assert self.peer_address is not None
         local, remote = self._local_packed, _packed(self.peer_address[0])
+        if not self.config.nat_traversal:
+            return []  # RFC 7296 §2.23: the notifies are optional
+        if self.config.force_encapsulation:
+            local = self._rng(len(local))  # a source hash no peer can match
         return [
             nat_detection_source_ip(self.spi_i, spi_r, local, self.config.local_address[1]),
             nat_detection_destination_ip(self.spi_i, spi_r, remote, self.peer_address[1]),
         ]
+
+    @staticmethod
+    def _peer_nat_notifies(msg: Message) -> bool:
+        return any(n.notify_type == NotifyType.NAT_DETECTION_SOURCE_IP for n in msg.notifies())
 
     def _check_nat(self, msg: Message, addr: Address) -> None:
         """RFC 7296 §2.23: compare the peer's hashes with the addresses seen."""
@@ -455,9 +541,13 @@ class IKEConnection:
 
     # ------------------------------------------------------------------ dispatch
 
-    def _receive_request(self, msg: Message, data: bytes, addr: Address, now: float) -> None:
+    def _receive_request(
+        self, msg: Message, data: bytes, addr: Address, now: float, framed: bool
+    ) -> None:
         if self.role is Role.RESPONDER and msg.exchange_type == ExchangeType.IKE_SA_INIT:
             if self.state is State.IDLE and msg.message_id == 0:
+                if framed and self.config.nat_traversal:
+                    self._marker = True  # RFC 7296 §2.23: started on 4500
                 self._on_init_request(msg, data, addr)
             elif data == self._cached_request:
                 self._queue(self._cached_response)
@@ -470,12 +560,12 @@ class IKEConnection:
         if msg.message_id != self._next_peer_request_id:
             return  # RFC 7296 §2.2: outside the window
         if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
-            self._on_auth_request(msg, data)
+            self._on_auth_request(msg, data, addr, framed)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
             State.DELETING,
         ):
-            self._on_informational_request(msg, data)
+            self._on_informational_request(msg, data, addr, framed)
         # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
         # exchanges (CREATE_CHILD_SA) are not implemented here.
 
@@ -555,7 +645,8 @@ class IKEConnection:
             SA((answer,)),
             KE(self._ke_group, self._ke.public_value()),
             Nonce(self._nr),
-            *self._nat_notifies(self.spi_r),
+            # RFC 7296 §2.23: answered only when the initiator sent them
+            *(self._nat_notifies(self.spi_r) if self._peer_nat_notifies(msg) else ()),
             signature_hash_algorithms(_OUR_HASHES),
         ]
         response = Message.create(
@@ -632,12 +723,23 @@ class IKEConnection:
         self._advance(Stimulus.RECV_INIT_RESPONSE)
         assert self.peer_address is not None
         self._check_nat(msg, self.peer_address)
+        nat = self.nat_local or self.nat_remote or self.config.force_encapsulation
+        if self.config.nat_traversal and nat and self._peer_nat_notifies(msg):
+            # RFC 7296 §2.23: "MUST tunnel all future IKE and ESP packets associated
+            # with this IKE SA over UDP port 4500" (with the non-ESP marker, RFC 3948).
+            self._marker = True
+            self.peer_address = (self.peer_address[0], NAT_T_PORT)
         self._nr = nonce.data
         self._peer_hashes = _hash_list(msg)
         self.spi_r = msg.spi_r
         self._init_response = data
         self._set_keys(sa.proposals[0], secret)
-        self._send_auth_request(now)
+        try:
+            self._send_auth_request(now)
+        except (ConfigError, CryptoError) as e:
+            # our own AUTH cannot be made (e.g. no hash both sides can use, RFC 7427
+            # §4): the SA fails here; the responder's half-open SA times out.
+            self._fail(NotifyType.AUTHENTICATION_FAILED, f"cannot authenticate: {e}")
 
     def _retry_init(self, notifies: dict[int, Notify], now: float) -> None:
         """RFC 7296 §1.3 (INVALID_KE_PAYLOAD) and §2.6 (COOKIE): send IKE_SA_INIT again."""
@@ -667,6 +769,11 @@ class IKEConnection:
         """Our AUTH payload (RFC 7296 §2.15, RFC 7427 §3, RFC 4754 §7)."""
         assert self._prf is not None
         octets = self._auth_octets(initiator=self.role is Role.INITIATOR, id_body=identity.body)
+        if self.config.null_auth:
+            assert self.keys is not None
+            self.local_auth = AuthMethod.NULL_AUTHENTICATION
+            sk_p = self.keys.sk_pi if self.role is Role.INITIATOR else self.keys.sk_pr
+            return AUTH(self.local_auth, null_auth(self._prf, sk_p, octets))
         if self.config.psk is not None:
             self.local_auth = _PSK
             return AUTH(_PSK, psk_auth(self._prf, self.config.psk, octets))
@@ -689,7 +796,7 @@ class IKEConnection:
 
     def _own_cert(self) -> list[Payload]:
         cert = self.config.certificate
-        if cert is None or self.config.psk is not None:
+        if cert is None or self.config.psk is not None or self.config.null_auth:
             return []
         return [CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, cert)]
 
@@ -738,6 +845,10 @@ class IKEConnection:
         peer_psk = self.config.peer_psk
         if method == _PSK and peer_psk is not None:
             verify_psk(self._prf, peer_psk, octets, auth.data)
+        elif method == AuthMethod.NULL_AUTHENTICATION and self.config.accept_null_auth:
+            assert self.keys is not None
+            sk_p = self.keys.sk_pr if self.role is Role.INITIATOR else self.keys.sk_pi
+            verify_null(self._prf, sk_p, octets, auth.data)
         elif method in _SIGNATURE_METHODS:
             verify(method, self._peer_key(p), octets, auth.data, allowed_hashes=_OUR_HASHES)
         else:
@@ -758,10 +869,11 @@ class IKEConnection:
         inner += [self._own_auth(local), SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
         self._send_request(ExchangeType.IKE_AUTH, inner, now)
 
-    def _on_auth_request(self, msg: Message, data: bytes) -> None:
+    def _on_auth_request(self, msg: Message, data: bytes, addr: Address, framed: bool) -> None:
         inner = self._open(msg, data)
         if inner is None:
             return
+        self._update_path(addr, framed)
         p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
         idi, auth = p.get(IDi), p.get(AUTH)
         reply: list[Payload] = []
@@ -785,7 +897,19 @@ class IKEConnection:
             return
         self.remote_identity = idi.value
         local = self.config.local_id
-        reply += [IDr(local.id_type, local.data), *self._own_cert(), self._own_auth(local)]
+        try:
+            own_auth = self._own_auth(local)
+        except (ConfigError, CryptoError) as e:
+            response = self._seal(
+                ExchangeType.IKE_AUTH,
+                msg.message_id,
+                [Notify(NotifyType.AUTHENTICATION_FAILED)],
+                response=True,
+            )
+            self._respond(data, response)
+            self._fail(NotifyType.AUTHENTICATION_FAILED, f"cannot authenticate: {e}")
+            return
+        reply += [IDr(local.id_type, local.data), *self._own_cert(), own_auth]
         child_events: list[Event] = []
         try:
             reply += self._accept_child(p, child_events)
@@ -846,6 +970,8 @@ class IKEConnection:
                 integ_key_in=ain,
                 encr_key_out=eout,
                 integ_key_out=aout,
+                udp_encapsulation=self._marker,
+                remote_address=self.peer_address,
             )
         )
 
@@ -921,10 +1047,13 @@ class IKEConnection:
 
     # ------------------------------------------------------------------ INFORMATIONAL
 
-    def _on_informational_request(self, msg: Message, data: bytes) -> None:
+    def _on_informational_request(
+        self, msg: Message, data: bytes, addr: Address, framed: bool
+    ) -> None:
         inner = self._open(msg, data)
         if inner is None:
             return
+        self._update_path(addr, framed)
         deletes_ike = any(type(x) is Delete and x.protocol_id == ProtocolId.IKE for x in inner)
         auth_failed = any(
             type(x) is Notify and x.notify_type == NotifyType.AUTHENTICATION_FAILED for x in inner

@@ -9,15 +9,34 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ..connection.config import IKEConfig
 from ..connection.events import Event
 from ..connection.ike_sa import IKEConnection
 
-__all__ = ["INITIATOR_ADDRESS", "RESPONDER_ADDRESS", "Pair", "drain", "seeded_rng"]
+__all__ = [
+    "INITIATOR_ADDRESS",
+    "NAT_PUBLIC_ADDRESS",
+    "RESPONDER_ADDRESS",
+    "Captured",
+    "Pair",
+    "drain",
+    "seeded_rng",
+]
 
 INITIATOR_ADDRESS = ("192.0.2.1", 500)  # RFC 5737 documentation addresses
 RESPONDER_ADDRESS = ("198.51.100.2", 500)
+NAT_PUBLIC_ADDRESS = "203.0.113.7"  # the initiator's address as a NAT rewrites it
+
+
+class Captured(NamedTuple):
+    """One datagram as it crossed the wire: time, source, destination, UDP payload."""
+
+    time: float
+    source: tuple[str, int]
+    destination: tuple[str, int]
+    data: bytes
 
 
 def seeded_rng(seed: int) -> Callable[[int], bytes]:
@@ -35,8 +54,14 @@ class Pair:
         responder_config: IKEConfig,
         *,
         now: float = 0.0,
+        nat: bool = False,
     ) -> None:
+        """``nat=True`` puts the initiator behind a NAT: the responder sees its
+        datagrams from :data:`NAT_PUBLIC_ADDRESS` and translated ports (RFC 3948).
+        Every datagram that crosses is appended to :attr:`captured`."""
         self.now = now
+        self.nat = nat
+        self.captured: list[Captured] = []
         self.initiator = IKEConnection(
             dataclasses.replace(
                 initiator_config,
@@ -51,11 +76,20 @@ class Pair:
         )
 
     def _address(self, conn: IKEConnection) -> tuple[str, int]:
-        return INITIATOR_ADDRESS if conn is self.initiator else RESPONDER_ADDRESS
+        """Where ``conn``'s datagrams appear to come from, as its peer sees them."""
+        host = INITIATOR_ADDRESS[0] if conn is self.initiator else RESPONDER_ADDRESS[0]
+        port = conn.local_port
+        if self.nat and conn is self.initiator:
+            return (NAT_PUBLIC_ADDRESS, 40000 + port)  # a port-translating NAT
+        return (host, port)
 
     def take(self, sender: IKEConnection) -> list[bytes]:
-        """The datagrams ``sender`` wants to send, removed from it."""
-        return [d for d, _ in sender.datagrams_to_send(self.now)]
+        """The datagrams ``sender`` wants to send, removed from it (and captured)."""
+        out = []
+        for data, destination in sender.datagrams_to_send(self.now):
+            self.captured.append(Captured(self.now, self._address(sender), destination, data))
+            out.append(data)
+        return out
 
     def deliver(self, data: bytes, receiver: IKEConnection) -> None:
         """Hand one datagram to ``receiver`` as if from its peer."""
