@@ -108,6 +108,9 @@ class IKEConfig:
     doubling, at most ``retransmit_tries`` sends in all. ``remote_address`` is where an
     initiator sends; ``local_address`` goes into NAT detection (RFC 7296 §2.23).
     ``max_init_retries`` bounds IKE_SA_INIT restarts on INVALID_KE_PAYLOAD (§1.3).
+    ``window_size`` (RFC 7296 §2.3): how many of the peer's requests we take at once,
+    announced with SET_WINDOW_SIZE when above 1; ``max_peer_window`` caps how many of
+    ours we keep outstanding whatever the peer announces.
     NAT traversal (RFC 7296 §2.23, RFC 3948): with ``nat_traversal`` the initiator moves
     to UDP 4500 (non-ESP marker) when either side is behind a NAT, and the Child SAs are
     UDP-encapsulated; ``force_encapsulation`` pretends we are behind one (a random
@@ -135,6 +138,8 @@ class IKEConfig:
     local_address: tuple[str, int] = ("0.0.0.0", 500)
     remote_address: tuple[str, int] | None = None
     max_init_retries: int = 3
+    window_size: int = 1
+    max_peer_window: int = 16
     nat_traversal: bool = True
     force_encapsulation: bool = False
     nat_keepalive: float = 20.0
@@ -159,6 +164,10 @@ class IKEConfig:
             raise ConfigError("retransmit_tries must be within 1..20")
         if self.retransmit_timeout <= 0:
             raise ConfigError("retransmit_timeout must be positive")
+        if not 1 <= self.window_size <= 64:
+            raise ConfigError("window_size must be within 1..64")
+        if not 1 <= self.max_peer_window <= 64:
+            raise ConfigError("max_peer_window must be within 1..64")
         if self.nat_keepalive < 0:
             raise ConfigError("nat_keepalive must be >= 0 (0 disables keepalives)")
         if not 16 <= self.nonce_size <= 256:

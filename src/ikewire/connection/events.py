@@ -13,11 +13,14 @@ from ..wire.models import Selector
 
 __all__ = [
     "AuthenticationFailed",
+    "ChildSADeleted",
     "ChildSAEstablished",
     "ConnectionFailed",
     "Event",
     "IKESADeleted",
     "IKESAEstablished",
+    "NotifyReceived",
+    "PeerAlive",
     "RetransmitTimeout",
 ]
 
@@ -96,6 +99,33 @@ class IKESADeleted:
     local: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ChildSADeleted:
+    """A Child SA was deleted (RFC 7296 §1.4.1), by us (``local``) or by the peer:
+    remove both directions from the kernel."""
+
+    spi_in: bytes
+    spi_out: bytes
+    local: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeerAlive:
+    """The peer answered our liveness check (RFC 7296 §1.4)."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyReceived:
+    """An error notification in an INFORMATIONAL request (RFC 7296 §3.10.1, e.g.
+    INVALID_SPI); the IKE SA stands."""
+
+    notify: int
+    spi: bytes
+    data: bytes
+
+
 Event = (
     IKESAEstablished
     | ChildSAEstablished
@@ -103,4 +133,7 @@ Event = (
     | AuthenticationFailed
     | RetransmitTimeout
     | IKESADeleted
+    | ChildSADeleted
+    | PeerAlive
+    | NotifyReceived
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hmac import compare_digest
 
@@ -81,16 +82,21 @@ from ..wire.notify import (
     nat_detection_destination_ip,
     nat_detection_hash,
     nat_detection_source_ip,
+    set_window_size,
     signature_hash_algorithms,
+    window_size,
 )
 from .config import Identity, IKEConfig, as_proposals, as_selectors
 from .events import (
     AuthenticationFailed,
+    ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
     Event,
     IKESADeleted,
     IKESAEstablished,
+    NotifyReceived,
+    PeerAlive,
     RetransmitTimeout,
 )
 from .proposals import check_invalid_ke, check_selected, select_proposal
@@ -170,13 +176,27 @@ class ChildSA:
 
 @dataclass(slots=True)
 class _Outstanding:
-    """Our request awaiting its response (RFC 7296 §2.1)."""
+    """Our request awaiting its response (RFC 7296 §2.1); ``purpose`` says what the
+    response completes ("init", "auth", "delete_ike", "delete_child", "liveness")."""
 
     message_id: int
+    exchange: ExchangeType
     data: bytes
     tries: int
     timeout: float
     deadline: float
+    purpose: str
+    context: tuple[bytes, ...] = ()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A request waiting for the peer's window to open (RFC 7296 §2.3)."""
+
+    exchange: ExchangeType
+    inner: list[Payload]
+    purpose: str
+    context: tuple[bytes, ...] = ()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -264,10 +284,18 @@ class IKEConnection:
         self.child_sas: list[ChildSA] = []
         # RFC 7296 §2.2: our requests count from 0; so do the peer's.
         self._next_request_id = 0
-        self._next_peer_request_id = 0
-        self._outstanding: _Outstanding | None = None
-        self._cached_request = b""  # the peer's last request and our answer (§2.1)
-        self._cached_response = b""
+        self._outstanding: dict[int, _Outstanding] = {}
+        self._pending: deque[_Pending] = deque()
+        # RFC 7296 §2.3: how many requests each side may have outstanding. The peer's
+        # window is 1 until it sends SET_WINDOW_SIZE; ours is announced in IKE_AUTH.
+        self._peer_window = 1
+        self._window = config.window_size
+        # The responder side (§2.1, §2.3): requests answered, by message ID, with the
+        # request's octets (a retransmission is answered again, unprocessed); the
+        # lowest ID not yet answered, and IDs above it answered out of order.
+        self._answers: dict[int, tuple[bytes, bytes]] = {}
+        self._peer_next = 0
+        self._peer_done: set[int] = set()
         self._datagrams: list[tuple[bytes, Address]] = []
         self._events: deque[Event] = deque()
 
@@ -310,8 +338,8 @@ class IKEConnection:
         if self.state in (State.CLOSED, State.FAILED):
             # RFC 7296 §2.1: a retransmitted request still gets our last answer (e.g.
             # the AUTHENTICATION_FAILED that ended the SA); nothing else is processed.
-            if not msg.is_response and data == self._cached_request:
-                self._queue(self._cached_response)
+            if not msg.is_response:
+                self._answer_again(msg.message_id, data)
             return
         if msg.is_response:
             self._receive_response(msg, data, now)
@@ -335,14 +363,10 @@ class IKEConnection:
 
     def get_timer(self) -> float | None:
         """The next deadline (retransmission or NAT-keepalive), or None."""
-        deadlines = [
-            d
-            for d in (
-                self._outstanding.deadline if self._outstanding is not None else None,
-                self._keepalive_deadline(),
-            )
-            if d is not None
-        ]
+        deadlines = [o.deadline for o in self._outstanding.values()]
+        keepalive = self._keepalive_deadline()
+        if keepalive is not None:
+            deadlines.append(keepalive)
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
@@ -353,18 +377,19 @@ class IKEConnection:
             assert self.peer_address is not None
             self._datagrams.append((_KEEPALIVE, self.peer_address))
             self._last_sent = now
-        o = self._outstanding
-        if o is None or now < o.deadline:
-            return
-        if o.tries >= self.config.retransmit_tries:
-            self._outstanding = None
-            self._advance(Stimulus.FAIL)
-            self._events.append(RetransmitTimeout(o.message_id, o.tries))
-            return
-        o.tries += 1
-        o.timeout *= 2
-        o.deadline = now + o.timeout
-        self._queue(o.data)
+        for o in sorted(self._outstanding.values(), key=lambda o: o.message_id):
+            if now < o.deadline:
+                continue
+            if o.tries >= self.config.retransmit_tries:
+                # RFC 7296 §2.4: the peer is dead; the IKE SA and its Child SAs go.
+                self._abandon_requests()
+                self._advance(Stimulus.FAIL)
+                self._events.append(RetransmitTimeout(o.message_id, o.tries))
+                return
+            o.tries += 1
+            o.timeout *= 2
+            o.deadline = now + o.timeout
+            self._queue(o.data)
 
     def next_event(self) -> Event | None:
         """The oldest event not yet taken, or None."""
@@ -378,11 +403,38 @@ class IKEConnection:
         """
         if self.state is not State.ESTABLISHED:
             self._advance(Stimulus.ABANDON)
-            self._outstanding = None
+            self._abandon_requests()
             self._events.append(IKESADeleted(local=True))
             return
         self._advance(Stimulus.SEND_DELETE)
-        self._send_request(ExchangeType.INFORMATIONAL, [Delete(ProtocolId.IKE, 0)], now)
+        # RFC 7296 §1.4.1: nothing else matters once the IKE SA is being deleted.
+        self._pending.clear()
+        self._send_request(
+            ExchangeType.INFORMATIONAL, [Delete(ProtocolId.IKE, 0)], now, "delete_ike"
+        )
+
+    def send_liveness(self, now: float) -> None:
+        """An empty INFORMATIONAL request (RFC 7296 §1.4): the peer must answer; if it
+        never does, :class:`RetransmitTimeout` ends the SA."""
+        self._require_established("send a liveness check")
+        self._send_request(ExchangeType.INFORMATIONAL, [], now, "liveness")
+
+    def delete_child(self, spi_in: bytes, now: float) -> None:
+        """Delete one Child SA (RFC 7296 §1.4.1): INFORMATIONAL with Delete of our
+        inbound SPI; :class:`ChildSADeleted` follows when the peer answers."""
+        self._require_established("delete a Child SA")
+        child = self._child_by_spi_in(spi_in)
+        if child is None:
+            raise ConfigError(f"no Child SA with inbound SPI {spi_in.hex()}")
+        delete = Delete(child.proposal.protocol_id, 4, (spi_in,))
+        self._send_request(ExchangeType.INFORMATIONAL, [delete], now, "delete_child", (spi_in,))
+
+    def _require_established(self, what: str) -> None:
+        if self.state is not State.ESTABLISHED:
+            raise ConfigError(f"cannot {what} in state {self.state.value}")
+
+    def _child_by_spi_in(self, spi_in: bytes) -> ChildSA | None:
+        return next((c for c in self.child_sas if c.spi_in == spi_in), None)
 
     def describe(self) -> str:
         """The SA display: state, algorithms, keys, PRF, KE group, auth, lifetimes."""
@@ -434,8 +486,12 @@ class IKEConnection:
                 self._marker = True
             self.peer_address = addr
 
+    def _abandon_requests(self) -> None:
+        self._outstanding.clear()
+        self._pending.clear()
+
     def _fail(self, notify: int, reason: str) -> None:
-        self._outstanding = None
+        self._abandon_requests()
         self._advance(Stimulus.FAIL)
         if notify == NotifyType.AUTHENTICATION_FAILED:
             self._events.append(AuthenticationFailed(notify, reason))
@@ -468,20 +524,89 @@ class IKEConnection:
             self._header(exchange, message_id, response=response), inner, cipher, iv
         )
 
-    def _send_request(self, exchange: ExchangeType, inner: list[Payload], now: float) -> None:
-        message_id = self._next_request_id
-        self._next_request_id += 1
-        self._transmit(self._seal(exchange, message_id, inner, response=False), message_id, now)
+    def _send_request(
+        self,
+        exchange: ExchangeType,
+        inner: list[Payload],
+        now: float,
+        purpose: str,
+        context: tuple[bytes, ...] = (),
+    ) -> None:
+        """Queue a protected request; it leaves as soon as the peer's window allows."""
+        self._pending.append(_Pending(exchange, inner, purpose, context))
+        self._flush(now)
 
-    def _transmit(self, data: bytes, message_id: int, now: float) -> None:
+    def _window_open(self) -> bool:
+        """RFC 7296 §2.3: request X waits for the responses up to X - window."""
+        if not self._outstanding:
+            return True
+        return self._next_request_id < min(self._outstanding) + self._peer_window
+
+    def _flush(self, now: float) -> None:
+        while self._pending and self._window_open():
+            p = self._pending.popleft()
+            message_id = self._next_request_id
+            self._next_request_id += 1
+            data = self._seal(p.exchange, message_id, p.inner, response=False)
+            self._transmit(data, message_id, p.exchange, now, p.purpose, p.context)
+
+    def _transmit(
+        self,
+        data: bytes,
+        message_id: int,
+        exchange: ExchangeType,
+        now: float,
+        purpose: str,
+        context: tuple[bytes, ...] = (),
+    ) -> None:
         timeout = self.config.retransmit_timeout
-        self._outstanding = _Outstanding(message_id, data, 1, timeout, now + timeout)
+        self._outstanding[message_id] = _Outstanding(
+            message_id, exchange, data, 1, timeout, now + timeout, purpose, context
+        )
         self._queue(data)
 
-    def _respond(self, request: bytes, response: bytes) -> None:
-        self._cached_request, self._cached_response = request, response
-        self._next_peer_request_id += 1
+    def _complete(self, message_id: int, now: float) -> None:
+        """The response to our request ``message_id`` arrived: its slot frees."""
+        self._outstanding.pop(message_id, None)
+        self._flush(now)
+
+    def _respond(self, message_id: int, request: bytes, response: bytes) -> None:
+        """Send our response and remember it for retransmissions (RFC 7296 §2.1)."""
+        self._answers[message_id] = (request, response)
+        self._peer_done.add(message_id)
+        while self._peer_next in self._peer_done:
+            self._peer_done.discard(self._peer_next)
+            self._peer_next += 1
+        # keep the answers a retransmission can still ask for: the last window's
+        oldest = self._peer_next - max(self._window, 1)
+        for old in [k for k in self._answers if k < oldest]:
+            del self._answers[old]
         self._queue(response)
+
+    def _answer_again(self, message_id: int, request: bytes) -> bool:
+        """A retransmitted request gets the same answer, unprocessed (RFC 7296 §2.1)."""
+        cached = self._answers.get(message_id)
+        if cached is not None and cached[0] == request:
+            self._queue(cached[1])
+            return True
+        return False
+
+    def _in_window(self, message_id: int) -> bool:
+        """RFC 7296 §2.3: a new request must lie in [lowest unanswered, + window)."""
+        return (
+            self._peer_next <= message_id < self._peer_next + self._window
+            and message_id not in self._peer_done
+        )
+
+    def _learn_window(self, notifies: Sequence[Notify]) -> None:
+        """The peer's SET_WINDOW_SIZE (RFC 7296 §2.3), capped by ``max_peer_window``."""
+        for n in notifies:
+            if n.notify_type == NotifyType.SET_WINDOW_SIZE:
+                try:
+                    size = window_size(n)
+                except DecodeError:
+                    continue
+                self._peer_window = min(size, self.config.max_peer_window)
 
     def _nat_notifies(self, spi_r: bytes) -> list[Payload]:
         assert self.peer_address is not None
@@ -549,38 +674,39 @@ class IKEConnection:
                 if framed and self.config.nat_traversal:
                     self._marker = True  # RFC 7296 §2.23: started on 4500
                 self._on_init_request(msg, data, addr)
-            elif data == self._cached_request:
-                self._queue(self._cached_response)
+            elif msg.spi_i == self.spi_i:
+                self._answer_again(0, data)
             return
         if msg.spi_i != self.spi_i or msg.spi_r != self.spi_r:
             return
-        if msg.message_id == self._next_peer_request_id - 1 and data == self._cached_request:
-            self._queue(self._cached_response)  # RFC 7296 §2.1: answer again, unprocessed
-            return
-        if msg.message_id != self._next_peer_request_id:
-            return  # RFC 7296 §2.2: outside the window
+        if self._answer_again(msg.message_id, data):
+            return  # RFC 7296 §2.1: answered again, unprocessed
+        if not self._in_window(msg.message_id):
+            return  # RFC 7296 §2.3: outside the window
         if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
             self._on_auth_request(msg, data, addr, framed)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
             State.DELETING,
         ):
-            self._on_informational_request(msg, data, addr, framed)
+            self._on_informational_request(msg, data, addr, framed, now)
         # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
         # exchanges (CREATE_CHILD_SA) are not implemented here.
 
     def _receive_response(self, msg: Message, data: bytes, now: float) -> None:
-        o = self._outstanding
-        if o is None or msg.message_id != o.message_id or msg.spi_i != self.spi_i:
+        o = self._outstanding.get(msg.message_id)
+        if o is None or msg.spi_i != self.spi_i or msg.exchange_type != o.exchange:
             return
-        if msg.exchange_type == ExchangeType.IKE_SA_INIT and self.state is State.INIT_SENT:
-            self._on_init_response(msg, data, now)
+        if o.purpose == "init":
+            if self.state is State.INIT_SENT:
+                self._on_init_response(msg, data, now)
         elif msg.spi_r != self.spi_r:
             return
-        elif msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.AUTH_SENT:
-            self._on_auth_response(msg, data)
-        elif msg.exchange_type == ExchangeType.INFORMATIONAL:
-            self._on_informational_response(msg, data)
+        elif o.purpose == "auth":
+            if self.state is State.AUTH_SENT:
+                self._on_auth_response(msg, data, now)
+        else:
+            self._on_informational_response(msg, data, o, now)
 
     # ------------------------------------------------------------------ IKE_SA_INIT
 
@@ -606,7 +732,7 @@ class IKEConnection:
         msg = Message.create(ExchangeType.IKE_SA_INIT, payloads, spi_i=self.spi_i)
         self._init_request = encode_v2(msg)
         self._next_request_id = 1
-        self._transmit(self._init_request, 0, now)
+        self._transmit(self._init_request, 0, ExchangeType.IKE_SA_INIT, now, "init")
 
     def _on_init_request(self, msg: Message, data: bytes, addr: Address) -> None:
         sa, ke, nonce = msg.get(SA), msg.get(KE), msg.get(Nonce)
@@ -661,7 +787,7 @@ class IKEConnection:
         self._init_response = encode_v2(response)
         self._set_keys(answer, secret)
         self._advance(Stimulus.RECV_INIT_REQUEST)
-        self._respond(data, self._init_response)
+        self._respond(0, data, self._init_response)
 
     def _cookie_ok(self, msg: Message, ni: bytes, addr: Address) -> bool:
         """RFC 7296 §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
@@ -719,7 +845,7 @@ class IKEConnection:
         except (ConfigError, DecodeError) as e:
             self._fail(NotifyType.INVALID_SYNTAX, str(e))
             return
-        self._outstanding = None
+        self._outstanding.pop(0, None)
         self._advance(Stimulus.RECV_INIT_RESPONSE)
         assert self.peer_address is not None
         self._check_nat(msg, self.peer_address)
@@ -867,7 +993,9 @@ class IKEConnection:
             inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
         esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
         inner += [self._own_auth(local), SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
-        self._send_request(ExchangeType.IKE_AUTH, inner, now)
+        if self._window > 1:
+            inner.append(set_window_size(self._window))  # RFC 7296 §2.3
+        self._send_request(ExchangeType.IKE_AUTH, inner, now, "auth")
 
     def _on_auth_request(self, msg: Message, data: bytes, addr: Address, framed: bool) -> None:
         inner = self._open(msg, data)
@@ -892,10 +1020,11 @@ class IKEConnection:
                 [Notify(NotifyType.AUTHENTICATION_FAILED)],
                 response=True,
             )
-            self._respond(data, response)
+            self._respond(msg.message_id, data, response)
             self._fail(NotifyType.AUTHENTICATION_FAILED, e.reason)
             return
         self.remote_identity = idi.value
+        self._learn_window(p.notifies())
         local = self.config.local_id
         try:
             own_auth = self._own_auth(local)
@@ -906,7 +1035,7 @@ class IKEConnection:
                 [Notify(NotifyType.AUTHENTICATION_FAILED)],
                 response=True,
             )
-            self._respond(data, response)
+            self._respond(msg.message_id, data, response)
             self._fail(NotifyType.AUTHENTICATION_FAILED, f"cannot authenticate: {e}")
             return
         reply += [IDr(local.id_type, local.data), *self._own_cert(), own_auth]
@@ -917,9 +1046,11 @@ class IKEConnection:
             # RFC 7296 §2.21.3: the IKE SA stands, the Child SA is refused.
             reply.append(Notify(e.notify, e.data))
             child_events.append(ConnectionFailed(e.notify, e.reason))
+        if self._window > 1:
+            reply.append(set_window_size(self._window))
         response = self._seal(ExchangeType.IKE_AUTH, msg.message_id, reply, response=True)
         self._advance(Stimulus.RECV_AUTH_REQUEST)
-        self._respond(data, response)
+        self._respond(msg.message_id, data, response)
         self._events.append(self._established_event())
         self._events.extend(child_events)
 
@@ -986,7 +1117,7 @@ class IKEConnection:
             remote_auth=_name(self.remote_auth or 0),
         )
 
-    def _on_auth_response(self, msg: Message, data: bytes) -> None:
+    def _on_auth_response(self, msg: Message, data: bytes, now: float) -> None:
         inner = self._open(msg, data)
         if inner is None:
             return
@@ -1020,7 +1151,8 @@ class IKEConnection:
         except ProtocolError as e:
             self._fail(e.notify, e.reason)
             return
-        self._outstanding = None
+        self._outstanding.pop(msg.message_id, None)
+        self._learn_window(p.notifies())
         self.remote_identity = idr.value
         self._advance(Stimulus.RECV_AUTH_RESPONSE)
         events: list[Event] = [self._established_event()]
@@ -1048,31 +1180,76 @@ class IKEConnection:
     # ------------------------------------------------------------------ INFORMATIONAL
 
     def _on_informational_request(
-        self, msg: Message, data: bytes, addr: Address, framed: bool
+        self, msg: Message, data: bytes, addr: Address, framed: bool, now: float
     ) -> None:
+        """RFC 7296 §1.4: Delete, notifies, or nothing (a liveness check)."""
         inner = self._open(msg, data)
         if inner is None:
             return
         self._update_path(addr, framed)
-        deletes_ike = any(type(x) is Delete and x.protocol_id == ProtocolId.IKE for x in inner)
-        auth_failed = any(
-            type(x) is Notify and x.notify_type == NotifyType.AUTHENTICATION_FAILED for x in inner
-        )
-        response = self._seal(ExchangeType.INFORMATIONAL, msg.message_id, [], response=True)
-        self._respond(data, response)
+        notifies = [x for x in inner if type(x) is Notify]
+        self._learn_window(notifies)
+        deletes = [x for x in inner if type(x) is Delete]
+        deletes_ike = any(d.protocol_id == ProtocolId.IKE for d in deletes)
+        auth_failed = any(n.notify_type == NotifyType.AUTHENTICATION_FAILED for n in notifies)
+        reply: list[Payload] = []
+        removed: list[ChildSA] = []
+        if not deletes_ike and not auth_failed:
+            reply, removed = self._peer_deletes_children(deletes)
+        response = self._seal(ExchangeType.INFORMATIONAL, msg.message_id, reply, response=True)
+        self._respond(msg.message_id, data, response)
         if auth_failed:
             # RFC 7296 §2.21.2: the initiator rejected our AUTH; the IKE SA is void.
             self._fail(NotifyType.AUTHENTICATION_FAILED, "the peer rejected our AUTH")
         elif deletes_ike:
             # RFC 7296 §1.4.1: answer with an empty INFORMATIONAL; the SA is gone.
-            self._outstanding = None
+            self._abandon_requests()
             self._advance(Stimulus.RECV_DELETE)
+            self.child_sas.clear()
             self._events.append(IKESADeleted(local=False))
+        else:
+            for child in removed:
+                self._events.append(ChildSADeleted(child.spi_in, child.spi_out, local=False))
+            for n in notifies:
+                if n.is_error:
+                    # RFC 7296 §3.10.1: e.g. INVALID_SPI; reported, the SA stands.
+                    self._events.append(NotifyReceived(int(n.notify_type), n.spi, n.data))
 
-    def _on_informational_response(self, msg: Message, data: bytes) -> None:
-        if self._open(msg, data) is None:
+    def _peer_deletes_children(self, deletes: list[Delete]) -> tuple[list[Payload], list[ChildSA]]:
+        """RFC 7296 §1.4.1: the peer deletes its inbound SAs (our outbound SPIs); we
+        answer with Deletes of the paired inbound SPIs, and unknown SPIs are ignored."""
+        removed: list[ChildSA] = []
+        by_protocol: dict[int, list[bytes]] = {}
+        for d in deletes:
+            for spi in d.spis:
+                child = next((c for c in self.child_sas if c.spi_out == spi), None)
+                if child is None or child in removed:
+                    continue
+                removed.append(child)
+                by_protocol.setdefault(int(d.protocol_id), []).append(child.spi_in)
+        for child in removed:
+            self.child_sas.remove(child)
+        reply: list[Payload] = [
+            Delete(protocol, 4, tuple(spis)) for protocol, spis in by_protocol.items()
+        ]
+        return reply, removed
+
+    def _on_informational_response(
+        self, msg: Message, data: bytes, o: _Outstanding, now: float
+    ) -> None:
+        inner = self._open(msg, data)
+        if inner is None:
             return
-        self._outstanding = None
-        if self.state is State.DELETING:
-            self._advance(Stimulus.RECV_DELETE_RESPONSE)
-            self._events.append(IKESADeleted(local=True))
+        self._complete(msg.message_id, now)
+        if o.purpose == "delete_ike":
+            if self.state is State.DELETING:
+                self._advance(Stimulus.RECV_DELETE_RESPONSE)
+                self.child_sas.clear()
+                self._events.append(IKESADeleted(local=True))
+        elif o.purpose == "delete_child":
+            child = self._child_by_spi_in(o.context[0])
+            if child is not None:
+                self.child_sas.remove(child)
+                self._events.append(ChildSADeleted(child.spi_in, child.spi_out, local=True))
+        elif o.purpose == "liveness":
+            self._events.append(PeerAlive(msg.message_id))
