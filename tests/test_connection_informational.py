@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from test_connection_ike_sa import configs
 
 from ikewire.connection.events import (
     ChildSADeleted,
@@ -21,6 +20,7 @@ from ikewire.errors import ConfigError
 from ikewire.testing.pair import Pair, drain
 from ikewire.wire.codec import decode_v2
 from ikewire.wire.models import Delete, Notify
+from test_connection_ike_sa import configs
 
 
 def established(**overrides: object) -> Pair:
@@ -76,8 +76,8 @@ def test_dead_peer_ends_the_sa_after_every_retransmission() -> None:
 def test_delete_child_both_directions(deleter: str) -> None:
     pair = Pair(*configs())
     pair.handshake()
-    ci = [e for e in drain(pair.initiator) if isinstance(e, ChildSAEstablished)][0]
-    cr = [e for e in drain(pair.responder) if isinstance(e, ChildSAEstablished)][0]
+    ci = next(e for e in drain(pair.initiator) if isinstance(e, ChildSAEstablished))
+    cr = next(e for e in drain(pair.responder) if isinstance(e, ChildSAEstablished))
     a, b = (
         (pair.initiator, pair.responder)
         if deleter == "initiator"
