@@ -14,6 +14,7 @@ from ..constants import IDType, ProtocolId
 from ..crypto.auth import PrivateKey, PublicKey, key_type_of
 from ..errors import ConfigError
 from ..wire.models import IDi, Proposal, Selector
+from .pool import AddressPool
 from .selectors import ts_from_string
 
 __all__ = ["IKEConfig", "Identity", "as_proposals", "as_selectors"]
@@ -82,6 +83,17 @@ def as_proposals(
 
 
 @functools.lru_cache(maxsize=256)
+def child_proposals(
+    esp: Sequence[str | Proposal], ah: Sequence[str | Proposal]
+) -> tuple[Proposal, ...]:
+    """ESP then AH proposals in one SA payload, numbered from 1 (RFC 7296 §3.3.1)."""
+    out = (as_proposals(tuple(esp), ProtocolId.ESP) if esp else ()) + (
+        as_proposals(tuple(ah), ProtocolId.AH) if ah else ()
+    )
+    return tuple(p._replace(number=n) for n, p in enumerate(out, start=1))
+
+
+@functools.lru_cache(maxsize=256)
 def as_selectors(items: Sequence[str | Selector]) -> tuple[Selector, ...]:
     """Traffic selectors from strongSwan ``local_ts`` strings or models."""
     return tuple(ts_from_string(s) if isinstance(s, str) else s for s in items)
@@ -108,6 +120,15 @@ class IKEConfig:
     doubling, at most ``retransmit_tries`` sends in all. ``remote_address`` is where an
     initiator sends; ``local_address`` goes into NAT detection (RFC 7296 §2.23).
     ``max_init_retries`` bounds IKE_SA_INIT restarts on INVALID_KE_PAYLOAD (§1.3).
+    Child SAs: ``esp_proposals`` and ``ah_proposals`` (RFC 4302; either may be empty,
+    not both) are offered in one SA payload; ``mode`` is ``"tunnel"`` or
+    ``"transport"`` (USE_TRANSPORT_MODE, RFC 7296 §1.3.1: a responder configured for
+    tunnel mode answers tunnel); ``tfc_padding=False`` sends
+    ESP_TFC_PADDING_NOT_SUPPORTED and ``non_first_fragments`` NON_FIRST_FRAGMENTS_ALSO
+    (RFC 7296 §1.3.1, §3.10.1). Virtual IPs (RFC 7296 §2.19): an initiator with
+    ``request_virtual_ip`` sends CP(CFG_REQUEST); a responder with ``address_pool``
+    answers CP(CFG_REPLY) with a leased address and ``dns_servers``, and narrows the
+    initiator's traffic selector to it.
     ``window_size`` (RFC 7296 §2.3): how many of the peer's requests we take at once,
     announced with SET_WINDOW_SIZE when above 1; ``max_peer_window`` caps how many of
     ours we keep outstanding whatever the peer announces.
@@ -138,6 +159,13 @@ class IKEConfig:
     local_address: tuple[str, int] = ("0.0.0.0", 500)
     remote_address: tuple[str, int] | None = None
     max_init_retries: int = 3
+    ah_proposals: tuple[str | Proposal, ...] = ()
+    mode: str = "tunnel"
+    request_virtual_ip: bool = False
+    address_pool: AddressPool | None = field(default=None, compare=False)
+    dns_servers: tuple[str, ...] = ()
+    tfc_padding: bool = True
+    non_first_fragments: bool = False
     window_size: int = 1
     max_peer_window: int = 16
     nat_traversal: bool = True
@@ -164,6 +192,15 @@ class IKEConfig:
             raise ConfigError("retransmit_tries must be within 1..20")
         if self.retransmit_timeout <= 0:
             raise ConfigError("retransmit_timeout must be positive")
+        if self.mode not in ("tunnel", "transport"):
+            raise ConfigError(f"mode must be 'tunnel' or 'transport', not {self.mode!r}")
+        if not self.esp_proposals and not self.ah_proposals:
+            raise ConfigError("no Child SA proposals (esp_proposals or ah_proposals)")
+        for server in self.dns_servers:
+            try:
+                ipaddress.ip_address(server)
+            except ValueError:
+                raise ConfigError(f"DNS server {server!r} is not an IP address") from None
         if not 1 <= self.window_size <= 64:
             raise ConfigError("window_size must be within 1..64")
         if not 1 <= self.max_peer_window <= 64:

@@ -28,7 +28,8 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class IKESAEstablished:
     """IKE_AUTH completed (RFC 7296 §1.2): the negotiated suite, SPIs, identities and
-    both sides' authentication methods."""
+    both sides' authentication methods; the virtual IPs and DNS servers the responder
+    assigned to the initiator (RFC 7296 §2.19), on both sides."""
 
     suite: str
     spi_i: bytes
@@ -37,6 +38,8 @@ class IKESAEstablished:
     remote_id: str
     local_auth: str
     remote_auth: str
+    virtual_ips: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,9 @@ class ChildSAEstablished:
     Keys: ``encr_key_in``/``integ_key_in`` decrypt and verify inbound traffic, the
     ``_out`` keys protect outbound traffic (AEAD keys end with their salt).
     ``udp_encapsulation``: ESP goes inside UDP on the IKE SA's port-4500 path (RFC 3948),
-    between our NAT-T port and ``remote_address``.
+    between our NAT-T port and ``remote_address``. ``tfc_padding``: the peer accepts
+    TFC padding (it did not send ESP_TFC_PADDING_NOT_SUPPORTED); ``non_first_fragments``:
+    both sides agreed to NON_FIRST_FRAGMENTS_ALSO (RFC 7296 §3.10.1).
     """
 
     spi_in: bytes
@@ -66,6 +71,8 @@ class ChildSAEstablished:
     integ_key_out: bytes = field(repr=False)
     udp_encapsulation: bool = False
     remote_address: tuple[str, int] | None = None
+    tfc_padding: bool = True
+    non_first_fragments: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from ..constants import (
     AuthMethod,
     CertEncoding,
+    CfgType,
+    CPAttributeType,
     EncrId,
     ExchangeType,
     HashAlgorithm,
@@ -59,9 +61,11 @@ from ..wire.codec import decode_payloads, decode_v2, encode_payload_body, encode
 from ..wire.models import (
     AUTH,
     CERT,
+    CP,
     KE,
     SA,
     SK,
+    CPAttribute,
     Delete,
     IDi,
     IDr,
@@ -77,6 +81,7 @@ from ..wire.models import (
 from ..wire.notify import (
     cookie,
     cookie_data,
+    empty,
     invalid_ke_group,
     invalid_ke_payload,
     nat_detection_destination_ip,
@@ -84,9 +89,10 @@ from ..wire.notify import (
     nat_detection_source_ip,
     set_window_size,
     signature_hash_algorithms,
+    use_transport_mode,
     window_size,
 )
-from .config import Identity, IKEConfig, as_proposals, as_selectors
+from .config import Identity, IKEConfig, as_proposals, as_selectors, child_proposals
 from .events import (
     AuthenticationFailed,
     ChildSADeleted,
@@ -100,7 +106,7 @@ from .events import (
     RetransmitTimeout,
 )
 from .proposals import check_invalid_ke, check_selected, select_proposal
-from .selectors import check_narrowed, narrow, ts_to_string
+from .selectors import check_narrowed, narrow, ts_from_string, ts_to_string
 from .state import Role, State, Stimulus, next_state
 
 __all__ = ["ChildSA", "IKEConnection"]
@@ -243,7 +249,9 @@ class IKEConnection:
         self.state = State.IDLE
         self._rng = config.rng
         self._ike_proposals = as_proposals(tuple(config.ike_proposals), ProtocolId.IKE)
-        self._esp_proposals = as_proposals(tuple(config.esp_proposals), ProtocolId.ESP)
+        self._esp_proposals = child_proposals(
+            tuple(config.esp_proposals), tuple(config.ah_proposals)
+        )
         self._local_ts = as_selectors(tuple(config.local_ts))
         self._remote_ts = as_selectors(tuple(config.remote_ts))
         self.peer_address: Address | None = config.remote_address
@@ -282,6 +290,9 @@ class IKEConnection:
         self.nat_local = False
         self.nat_remote = False
         self.child_sas: list[ChildSA] = []
+        self.virtual_ips: tuple[str, ...] = ()  # RFC 7296 §2.19: assigned by the responder
+        self.dns_servers: tuple[str, ...] = ()
+        self._leased = False
         # RFC 7296 §2.2: our requests count from 0; so do the peer's.
         self._next_request_id = 0
         self._outstanding: dict[int, _Outstanding] = {}
@@ -471,6 +482,11 @@ class IKEConnection:
 
     def _advance(self, stimulus: Stimulus) -> None:
         self.state = next_state(self.role, self.state, stimulus)
+        if self._leased and self.state in (State.CLOSED, State.FAILED):
+            pool = self.config.address_pool
+            if pool is not None and self.remote_identity is not None:
+                pool.release(self.remote_identity)  # the virtual IP is free again
+            self._leased = False
 
     def _queue(self, data: bytes) -> None:
         assert self.peer_address is not None
@@ -992,7 +1008,20 @@ class IKEConnection:
         if self.config.remote_id is not None:
             inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
         esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
-        inner += [self._own_auth(local), SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
+        inner.append(self._own_auth(local))
+        if self.config.request_virtual_ip:
+            # RFC 7296 §3.15.1: an empty INTERNAL_IP4_ADDRESS asks for any address
+            inner.append(
+                CP(
+                    CfgType.CFG_REQUEST,
+                    (
+                        CPAttribute(CPAttributeType.INTERNAL_IP4_ADDRESS),
+                        CPAttribute(CPAttributeType.INTERNAL_IP4_DNS),
+                    ),
+                )
+            )
+        inner += self._child_notifies(transport=self.config.mode == "transport")
+        inner += [SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
         if self._window > 1:
             inner.append(set_window_size(self._window))  # RFC 7296 §2.3
         self._send_request(ExchangeType.IKE_AUTH, inner, now, "auth")
@@ -1054,19 +1083,108 @@ class IKEConnection:
         self._events.append(self._established_event())
         self._events.extend(child_events)
 
+    def _child_notifies(self, *, transport: bool) -> list[Payload]:
+        """The Child SA status notifies we send (RFC 7296 §1.3.1, §3.10.1); IPComp is
+        not offered (RFC 7296 §2.22), so IPCOMP_SUPPORTED from a peer is ignored."""
+        out: list[Payload] = []
+        if transport:
+            out.append(use_transport_mode())
+        if not self.config.tfc_padding:
+            out.append(empty(NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED))
+        if self.config.non_first_fragments:
+            out.append(empty(NotifyType.NON_FIRST_FRAGMENTS_ALSO))
+        return out
+
+    def _assign_virtual_ip(self, p: Message) -> tuple[list[Payload], tuple[Selector, ...]]:
+        """RFC 7296 §2.19: answer CP(CFG_REQUEST) from the pool; the CP reply and the
+        initiator's narrowed TSi policy (the leased address only)."""
+        cp = p.get(CP)
+        pool = self.config.address_pool
+        if not (type(cp) is CP and cp.cfg_type == CfgType.CFG_REQUEST) or pool is None:
+            return [], self._remote_ts  # RFC 7296 §3.15: no pool, no CP reply
+        wanted = {int(a.type) for a in cp.attributes}
+        family = pool.attribute_family
+        address_type = (
+            CPAttributeType.INTERNAL_IP4_ADDRESS
+            if family == 4
+            else CPAttributeType.INTERNAL_IP6_ADDRESS
+        )
+        if int(address_type) not in wanted:
+            return [], self._remote_ts
+        leased = pool.acquire(self.remote_identity or "")
+        if leased is None:
+            raise ProtocolError(
+                f"address pool {pool.spec} is exhausted",
+                notify=NotifyType.INTERNAL_ADDRESS_FAILURE,
+            )
+        self._leased = True
+        # RFC 7296 §3.15.1: INTERNAL_IP6_ADDRESS carries the prefix length too
+        value = leased.packed if family == 4 else leased.packed + b"\x80"
+        attributes = [CPAttribute(address_type, value)]
+        dns_type = (
+            CPAttributeType.INTERNAL_IP4_DNS if family == 4 else CPAttributeType.INTERNAL_IP6_DNS
+        )
+        for server in self.config.dns_servers:
+            packed = _packed(server)
+            if (len(packed) == 4) == (family == 4):
+                attributes.append(CPAttribute(dns_type, packed))
+        self.virtual_ips = (str(leased),)
+        self.dns_servers = tuple(self.config.dns_servers)
+        host = f"{leased}/{32 if family == 4 else 128}"
+        return [CP(CfgType.CFG_REPLY, tuple(attributes))], (ts_from_string(host),)
+
+    def _read_cp_reply(self, p: Message) -> None:
+        """The initiator's virtual IP and DNS servers from CP(CFG_REPLY) (RFC 7296 §3.15.1)."""
+        cp = p.get(CP)
+        if not (type(cp) is CP and cp.cfg_type == CfgType.CFG_REPLY):
+            return
+        ips: list[str] = []
+        dns: list[str] = []
+        for a in cp.attributes:
+            kind, value = int(a.type), a.value
+            if kind == CPAttributeType.INTERNAL_IP4_ADDRESS and len(value) == 4:
+                ips.append(str(ipaddress.IPv4Address(value)))
+            elif kind == CPAttributeType.INTERNAL_IP6_ADDRESS and len(value) == 17:
+                ips.append(str(ipaddress.IPv6Address(value[:16])))
+            elif kind == CPAttributeType.INTERNAL_IP4_DNS and len(value) == 4:
+                dns.append(str(ipaddress.IPv4Address(value)))
+            elif kind == CPAttributeType.INTERNAL_IP6_DNS and len(value) == 16:
+                dns.append(str(ipaddress.IPv6Address(value)))
+        self.virtual_ips, self.dns_servers = tuple(ips), tuple(dns)
+
     def _accept_child(self, p: Message, events: list[Event]) -> list[Payload]:
-        """The responder's first Child SA (RFC 7296 §2.7, §2.9, §2.17)."""
+        """The responder's first Child SA (RFC 7296 §2.7, §2.9, §2.17), with the
+        CP reply (§2.19) and the mode and status notifies (§1.3.1)."""
         sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
         if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
             raise ProtocolError("no Child SA proposed", notify=NotifyType.NO_PROPOSAL_CHOSEN)
         answer = select_proposal(sa.proposals, self._esp_proposals)
         offered = next(o for o in sa.proposals if o.number == answer.number)
-        narrowed_i = narrow(tsi.selectors, self._remote_ts)
+        cp_reply, remote_policy = self._assign_virtual_ip(p)
+        narrowed_i = narrow(tsi.selectors, remote_policy)
         narrowed_r = narrow(tsr.selectors, self._local_ts)
+        asked = {int(n.notify_type) for n in p.notifies()}
+        # RFC 7296 §1.3.1: transport only when asked and configured, else tunnel
+        transport = NotifyType.USE_TRANSPORT_MODE in asked and self.config.mode == "transport"
         spi_in = self._rng(4)
         answer = answer._replace(spi=spi_in)
-        self._add_child(answer, spi_in, offered.spi, narrowed_i, narrowed_r, events)
-        return [SA((answer,)), TSi(narrowed_i), TSr(narrowed_r)]
+        self._add_child(
+            answer,
+            spi_in,
+            offered.spi,
+            narrowed_i,
+            narrowed_r,
+            events,
+            transport=transport,
+            peer_notifies=asked,
+        )
+        return [
+            *cp_reply,
+            *self._child_notifies(transport=transport),
+            SA((answer,)),
+            TSi(narrowed_i),
+            TSr(narrowed_r),
+        ]
 
     def _add_child(
         self,
@@ -1076,6 +1194,9 @@ class IKEConnection:
         tsi: tuple[Selector, ...],
         tsr: tuple[Selector, ...],
         events: list[Event],
+        *,
+        transport: bool,
+        peer_notifies: set[int],
     ) -> None:
         assert self.keys is not None
         keys = derive_child_sa_keys(proposal, self.keys, self._ni, self._nr)
@@ -1089,8 +1210,8 @@ class IKEConnection:
             ChildSAEstablished(
                 spi_in=spi_in,
                 spi_out=spi_out,
-                protocol="ESP",
-                mode="tunnel",
+                protocol=_name(to_enum(ProtocolId, proposal.protocol_id)),
+                mode="transport" if transport else "tunnel",
                 tsi=tsi,
                 tsr=tsr,
                 suite=_suite_name(proposal),
@@ -1103,6 +1224,11 @@ class IKEConnection:
                 integ_key_out=aout,
                 udp_encapsulation=self._marker,
                 remote_address=self.peer_address,
+                tfc_padding=NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED not in peer_notifies,
+                non_first_fragments=(
+                    self.config.non_first_fragments
+                    and NotifyType.NON_FIRST_FRAGMENTS_ALSO in peer_notifies
+                ),
             )
         )
 
@@ -1115,6 +1241,8 @@ class IKEConnection:
             remote_id=self.remote_identity or "",
             local_auth=_name(self.local_auth or 0),
             remote_auth=_name(self.remote_auth or 0),
+            virtual_ips=self.virtual_ips,
+            dns_servers=self.dns_servers,
         )
 
     def _on_auth_response(self, msg: Message, data: bytes, now: float) -> None:
@@ -1153,6 +1281,7 @@ class IKEConnection:
             return
         self._outstanding.pop(msg.message_id, None)
         self._learn_window(p.notifies())
+        self._read_cp_reply(p)
         self.remote_identity = idr.value
         self._advance(Stimulus.RECV_AUTH_RESPONSE)
         events: list[Event] = [self._established_event()]
@@ -1175,7 +1304,17 @@ class IKEConnection:
         check_narrowed(tsi.selectors, self._local_ts)
         check_narrowed(tsr.selectors, self._remote_ts)
         chosen = sa.proposals[0]
-        self._add_child(chosen, self._child_spi, chosen.spi, tsi.selectors, tsr.selectors, events)
+        answered = set(notifies)
+        self._add_child(
+            chosen,
+            self._child_spi,
+            chosen.spi,
+            tsi.selectors,
+            tsr.selectors,
+            events,
+            transport=NotifyType.USE_TRANSPORT_MODE in answered,
+            peer_notifies=answered,
+        )
 
     # ------------------------------------------------------------------ INFORMATIONAL
 
