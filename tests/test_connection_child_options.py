@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from test_connection_ike_sa import configs
 
 from ikewire.connection.config import IKEConfig
 from ikewire.connection.events import (
@@ -22,6 +21,7 @@ from ikewire.crypto.cipher import SKCipher, open_message
 from ikewire.errors import ConfigError
 from ikewire.testing.pair import Pair, drain
 from ikewire.wire.models import CP, SA, Message
+from test_connection_ike_sa import configs
 
 
 def run(i_cfg: IKEConfig, r_cfg: IKEConfig) -> tuple[Pair, list[object], list[object], Message]:
@@ -83,7 +83,7 @@ def test_same_identity_gets_the_same_address_and_an_empty_pool_refuses_the_child
     i, r = vip_configs(pool)
     other = dataclasses.replace(i, local_id=dataclasses.replace(i.local_id, data=b"carol.example"))
     r = dataclasses.replace(r, remote_id=None)
-    pair, ei, er, both = run(other, r)
+    pair, ei, er, _both = run(other, r)
     # RFC 7296 §3.10.1: INTERNAL_ADDRESS_FAILURE, no Child SA, the IKE SA stands
     assert [type(e) for e in ei] == [IKESAEstablished, ConnectionFailed]
     assert ei[1].notify == NotifyType.INTERNAL_ADDRESS_FAILURE  # type: ignore[attr-defined]

@@ -21,9 +21,11 @@ LAYERS = {
     "wire": 1,
     "pcap": 1,
     "crypto": 2,
+    "esp": 2,
     "testing": 3,
     "connection": 3,
     "cli": 4,
+    "aio": 4,
     "__main__": 4,
     "__init__": 5,
 }
