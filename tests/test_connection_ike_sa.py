@@ -77,11 +77,12 @@ def test_full_handshake_psk() -> None:
     i.initiate(pair.now)
     [init_req] = pair.take(i)
     # RFC 7296 §1.2: HDR, SAi1, KEi, Ni, plus both NAT detection notifies (§2.23) and
-    # RFC 7427 §4 SIGNATURE_HASH_ALGORITHMS
+    # RFC 7383 §2.3 IKEV2_FRAGMENTATION_SUPPORTED, RFC 7427 §4 SIGNATURE_HASH_ALGORITHMS
     assert types(init_req) == [
         PayloadType.SA,
         PayloadType.KE,
         PayloadType.NONCE,
+        PayloadType.NOTIFY,
         PayloadType.NOTIFY,
         PayloadType.NOTIFY,
         PayloadType.NOTIFY,
@@ -90,6 +91,7 @@ def test_full_handshake_psk() -> None:
     assert [n.notify_type for n in req.notifies()] == [
         NotifyType.NAT_DETECTION_SOURCE_IP,
         NotifyType.NAT_DETECTION_DESTINATION_IP,
+        NotifyType.IKEV2_FRAGMENTATION_SUPPORTED,
         NotifyType.SIGNATURE_HASH_ALGORITHMS,
     ]
     assert req.exchange_type == ExchangeType.IKE_SA_INIT and req.message_id == 0

@@ -129,6 +129,9 @@ class IKEConfig:
     ``request_virtual_ip`` sends CP(CFG_REQUEST); a responder with ``address_pool``
     answers CP(CFG_REPLY) with a leased address and ``dns_servers``, and narrows the
     initiator's traffic selector to it.
+    ``fragmentation`` announces RFC 7383 in IKE_SA_INIT; when both sides did, protected
+    messages larger than ``fragment_size`` (an IP datagram size, as strongSwan's
+    setting; RFC 7383 §2.5.1) are sent as Encrypted Fragments.
     ``window_size`` (RFC 7296 §2.3): how many of the peer's requests we take at once,
     announced with SET_WINDOW_SIZE when above 1; ``max_peer_window`` caps how many of
     ours we keep outstanding whatever the peer announces.
@@ -166,6 +169,8 @@ class IKEConfig:
     dns_servers: tuple[str, ...] = ()
     tfc_padding: bool = True
     non_first_fragments: bool = False
+    fragmentation: bool = True
+    fragment_size: int = 1280
     window_size: int = 1
     max_peer_window: int = 16
     nat_traversal: bool = True
@@ -201,6 +206,8 @@ class IKEConfig:
                 ipaddress.ip_address(server)
             except ValueError:
                 raise ConfigError(f"DNS server {server!r} is not an IP address") from None
+        if not 576 <= self.fragment_size <= 65535:
+            raise ConfigError("fragment_size must be within 576..65535 (RFC 7383 §2.5.1)")
         if not 1 <= self.window_size <= 64:
             raise ConfigError("window_size must be within 1..64")
         if not 1 <= self.max_peer_window <= 64:

@@ -349,7 +349,7 @@ class Reassembler:
     def expire(self, now: float) -> FragmentResult | None:
         """Discard what was collected if the timeout has passed (DISCARDED), else None."""
         deadline = self.deadline
-        if deadline is None or now <= deadline or not self._chunks:
+        if deadline is None or now < deadline or not self._chunks:
             return None
         self._reset()
         return FragmentResult(
@@ -391,7 +391,7 @@ class Reassembler:
                 FragmentStatus.DUPLICATE, "message already reassembled", number, total
             )
         discarded: str | None = None
-        if self._started is not None and now - self._started > self.timeout:
+        if self._started is not None and now - self._started >= self.timeout:
             discarded = f"reassembly timed out after {self.timeout} s"
             self._reset()
         if total > self.max_fragments:

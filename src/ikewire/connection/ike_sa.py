@@ -65,6 +65,7 @@ from ..wire.models import (
     KE,
     SA,
     SK,
+    SKF,
     CPAttribute,
     Delete,
     IDi,
@@ -104,6 +105,14 @@ from .events import (
     NotifyReceived,
     PeerAlive,
     RetransmitTimeout,
+)
+from .fragments import (
+    FragmentStatus,
+    Reassembler,
+    fragment_message,
+    fragmentation_supported,
+    max_datagram_for,
+    peer_supports_fragmentation,
 )
 from .proposals import check_invalid_ke, check_selected, select_proposal
 from .selectors import check_narrowed, narrow, ts_from_string, ts_to_string
@@ -187,7 +196,7 @@ class _Outstanding:
 
     message_id: int
     exchange: ExchangeType
-    data: bytes
+    data: tuple[bytes, ...]  # one message, or its RFC 7383 fragments
     tries: int
     timeout: float
     deadline: float
@@ -304,9 +313,13 @@ class IKEConnection:
         # The responder side (§2.1, §2.3): requests answered, by message ID, with the
         # request's octets (a retransmission is answered again, unprocessed); the
         # lowest ID not yet answered, and IDs above it answered out of order.
-        self._answers: dict[int, tuple[bytes, bytes]] = {}
+        self._answers: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
         self._peer_next = 0
         self._peer_done: set[int] = set()
+        # RFC 7383: fragmentation once both announced it; reassembly per message
+        self._fragmentation = False
+        self._reassemblers: dict[tuple[bool, int], Reassembler] = {}
+        self._first_fragments: dict[tuple[bool, int], bytes] = {}
         self._datagrams: list[tuple[bytes, Address]] = []
         self._events: deque[Event] = deque()
 
@@ -352,7 +365,9 @@ class IKEConnection:
             if not msg.is_response:
                 self._answer_again(msg.message_id, data)
             return
-        if msg.is_response:
+        if msg.payloads and type(msg.payloads[-1]) is SKF:
+            self._receive_fragment(msg, data, addr, now, framed)
+        elif msg.is_response:
             self._receive_response(msg, data, now)
         else:
             self._receive_request(msg, data, addr, now, framed)
@@ -375,6 +390,7 @@ class IKEConnection:
     def get_timer(self) -> float | None:
         """The next deadline (retransmission or NAT-keepalive), or None."""
         deadlines = [o.deadline for o in self._outstanding.values()]
+        deadlines += [r.deadline for r in self._reassemblers.values() if r.deadline is not None]
         keepalive = self._keepalive_deadline()
         if keepalive is not None:
             deadlines.append(keepalive)
@@ -383,6 +399,9 @@ class IKEConnection:
     def handle_timer(self, now: float) -> None:
         """Retransmit the outstanding request with doubled timeout (RFC 7296 §2.4), or
         give up after ``config.retransmit_tries`` sends; send a due NAT-keepalive."""
+        for key, reassembler in list(self._reassemblers.items()):
+            if reassembler.expire(now) is not None:
+                self._drop_reassembly(key)  # RFC 7383 §2.6: incomplete, timed out
         keepalive = self._keepalive_deadline()
         if keepalive is not None and now >= keepalive:
             assert self.peer_address is not None
@@ -400,7 +419,7 @@ class IKEConnection:
             o.tries += 1
             o.timeout *= 2
             o.deadline = now + o.timeout
-            self._queue(o.data)
+            self._queue_all(o.data)  # RFC 7383 §2.5.3: every fragment again
 
     def next_event(self) -> Event | None:
         """The oldest event not yet taken, or None."""
@@ -494,6 +513,10 @@ class IKEConnection:
             data = _MARKER + data
         self._datagrams.append((data, self.peer_address))
 
+    def _queue_all(self, datagrams: tuple[bytes, ...]) -> None:
+        for data in datagrams:
+            self._queue(data)
+
     def _update_path(self, addr: Address, framed: bool) -> None:
         """RFC 7296 §2.23: a responder answers from where the most recent authenticated
         request came; a request on 4500 moves the SA there (RFC 3948)."""
@@ -525,20 +548,39 @@ class IKEConnection:
             response=response,
         )
 
-    def _seal(
-        self, exchange: ExchangeType, message_id: int, inner: list[Payload], *, response: bool
-    ) -> bytes:
+    def _next_iv(self) -> bytes:
         assert self._out is not None
         cipher = self._out
         if cipher.aead:
             # RFC 5282 §3.1: the IV must not repeat under one key; a counter ensures it.
             self._iv_counter += 1
-            iv = self._iv_counter.to_bytes(cipher.iv_size, "big")
-        else:
-            iv = self._rng(cipher.iv_size)  # RFC 7296 §3.14: unpredictable for CBC
-        return seal_message(
-            self._header(exchange, message_id, response=response), inner, cipher, iv
-        )
+            return self._iv_counter.to_bytes(cipher.iv_size, "big")
+        return self._rng(cipher.iv_size)  # RFC 7296 §3.14: unpredictable for CBC
+
+    def _max_datagram(self) -> int:
+        assert self.peer_address is not None
+        ipv6 = ":" in self.peer_address[0]
+        return max_datagram_for(self.config.fragment_size, ipv6=ipv6)
+
+    def _seal(
+        self, exchange: ExchangeType, message_id: int, inner: list[Payload], *, response: bool
+    ) -> tuple[bytes, ...]:
+        """One protected message, or its SKF fragments when both sides announced
+        RFC 7383 and it does not fit ``fragment_size`` (RFC 7383 §2.5)."""
+        assert self._out is not None
+        header = self._header(exchange, message_id, response=response)
+        if self._fragmentation:
+            return tuple(
+                fragment_message(
+                    header,
+                    inner,
+                    self._out,
+                    max_datagram=self._max_datagram(),
+                    iv=self._next_iv,
+                    marker=self._marker,
+                )
+            )
+        return (seal_message(header, inner, self._out, self._next_iv()),)
 
     def _send_request(
         self,
@@ -568,7 +610,7 @@ class IKEConnection:
 
     def _transmit(
         self,
-        data: bytes,
+        data: tuple[bytes, ...],
         message_id: int,
         exchange: ExchangeType,
         now: float,
@@ -579,14 +621,14 @@ class IKEConnection:
         self._outstanding[message_id] = _Outstanding(
             message_id, exchange, data, 1, timeout, now + timeout, purpose, context
         )
-        self._queue(data)
+        self._queue_all(data)
 
     def _complete(self, message_id: int, now: float) -> None:
         """The response to our request ``message_id`` arrived: its slot frees."""
         self._outstanding.pop(message_id, None)
         self._flush(now)
 
-    def _respond(self, message_id: int, request: bytes, response: bytes) -> None:
+    def _respond(self, message_id: int, request: bytes, response: tuple[bytes, ...]) -> None:
         """Send our response and remember it for retransmissions (RFC 7296 §2.1)."""
         self._answers[message_id] = (request, response)
         self._peer_done.add(message_id)
@@ -597,13 +639,13 @@ class IKEConnection:
         oldest = self._peer_next - max(self._window, 1)
         for old in [k for k in self._answers if k < oldest]:
             del self._answers[old]
-        self._queue(response)
+        self._queue_all(response)
 
     def _answer_again(self, message_id: int, request: bytes) -> bool:
         """A retransmitted request gets the same answer, unprocessed (RFC 7296 §2.1)."""
         cached = self._answers.get(message_id)
         if cached is not None and cached[0] == request:
-            self._queue(cached[1])
+            self._queue_all(cached[1])
             return True
         return False
 
@@ -683,7 +725,13 @@ class IKEConnection:
     # ------------------------------------------------------------------ dispatch
 
     def _receive_request(
-        self, msg: Message, data: bytes, addr: Address, now: float, framed: bool
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        now: float,
+        framed: bool,
+        inner: tuple[Payload, ...] | None = None,
     ) -> None:
         if self.role is Role.RESPONDER and msg.exchange_type == ExchangeType.IKE_SA_INIT:
             if self.state is State.IDLE and msg.message_id == 0:
@@ -699,30 +747,95 @@ class IKEConnection:
             return  # RFC 7296 §2.1: answered again, unprocessed
         if not self._in_window(msg.message_id):
             return  # RFC 7296 §2.3: outside the window
+        if inner is None:
+            inner = self._open(msg, data)
+            if inner is None:
+                return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
         if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
-            self._on_auth_request(msg, data, addr, framed)
+            self._on_auth_request(msg, data, addr, framed, inner)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
             State.DELETING,
         ):
-            self._on_informational_request(msg, data, addr, framed, now)
+            self._on_informational_request(msg, data, addr, framed, now, inner)
         # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
         # exchanges (CREATE_CHILD_SA) are not implemented here.
 
-    def _receive_response(self, msg: Message, data: bytes, now: float) -> None:
+    def _receive_response(
+        self, msg: Message, data: bytes, now: float, inner: tuple[Payload, ...] | None = None
+    ) -> None:
         o = self._outstanding.get(msg.message_id)
         if o is None or msg.spi_i != self.spi_i or msg.exchange_type != o.exchange:
             return
         if o.purpose == "init":
             if self.state is State.INIT_SENT:
                 self._on_init_response(msg, data, now)
-        elif msg.spi_r != self.spi_r:
             return
-        elif o.purpose == "auth":
+        if msg.spi_r != self.spi_r:
+            return
+        if inner is None:
+            inner = self._open(msg, data)
+            if inner is None:
+                return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
+        if o.purpose == "auth":
             if self.state is State.AUTH_SENT:
-                self._on_auth_response(msg, data, now)
+                self._on_auth_response(msg, data, now, inner)
         else:
-            self._on_informational_response(msg, data, o, now)
+            self._on_informational_response(msg, data, o, now, inner)
+
+    def _receive_fragment(
+        self, msg: Message, data: bytes, addr: Address, now: float, framed: bool
+    ) -> None:
+        """An Encrypted Fragment (RFC 7383 §2.6): verified on arrival, collected per
+        message ID, bounded in count, size and time; the whole message is handled once
+        the last fragment is in. A retransmitted first fragment of a request already
+        answered gets the answer again (§2.6.1); other stray fragments are dropped."""
+        if not self._fragmentation or self._in is None:
+            return
+        if msg.spi_i != self.spi_i or msg.spi_r != self.spi_r:
+            return
+        key = (msg.is_response, msg.message_id)
+        if msg.is_response:
+            o = self._outstanding.get(msg.message_id)
+            if o is None or msg.exchange_type != o.exchange:
+                return
+        else:
+            cached = self._answers.get(msg.message_id)
+            if cached is not None:
+                if cached[0] == data:
+                    self._queue_all(cached[1])
+                return
+            if not self._in_window(msg.message_id):
+                return
+        reassembler = self._reassemblers.get(key)
+        if reassembler is None:
+            if len(self._reassemblers) >= self._window + self._peer_window:
+                return  # bounded: one per message either side may have in flight
+            reassembler = Reassembler(
+                self._in, message_id=msg.message_id, timeout=self.config.retransmit_timeout * 8
+            )
+            self._reassemblers[key] = reassembler
+        result = reassembler.add(data, now)
+        if result.status is FragmentStatus.ACCEPTED and result.fragment_number == 1:
+            self._first_fragments[key] = data
+        if result.status is FragmentStatus.DISCARDED:
+            self._drop_reassembly(key)
+        if result.status is not FragmentStatus.COMPLETE or result.message is None:
+            return
+        if result.fragment_number == 1:
+            self._first_fragments[key] = data
+        first = self._first_fragments.get(key, data)
+        self._drop_reassembly(key)
+        inner = tuple(result.payloads or ())
+        whole = result.message
+        if msg.is_response:
+            self._receive_response(whole, first, now, inner)
+        else:
+            self._receive_request(whole, first, addr, now, framed, inner)
+
+    def _drop_reassembly(self, key: tuple[bool, int]) -> None:
+        self._reassemblers.pop(key, None)
+        self._first_fragments.pop(key, None)
 
     # ------------------------------------------------------------------ IKE_SA_INIT
 
@@ -743,12 +856,13 @@ class IKEConnection:
             KE(self._ke_group, self._ke.public_value()),
             Nonce(self._ni),
             *self._nat_notifies(bytes(8)),
+            *([fragmentation_supported()] if self.config.fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
         ]
         msg = Message.create(ExchangeType.IKE_SA_INIT, payloads, spi_i=self.spi_i)
         self._init_request = encode_v2(msg)
         self._next_request_id = 1
-        self._transmit(self._init_request, 0, ExchangeType.IKE_SA_INIT, now, "init")
+        self._transmit((self._init_request,), 0, ExchangeType.IKE_SA_INIT, now, "init")
 
     def _on_init_request(self, msg: Message, data: bytes, addr: Address) -> None:
         sa, ke, nonce = msg.get(SA), msg.get(KE), msg.get(Nonce)
@@ -780,6 +894,8 @@ class IKEConnection:
             return
         self._ni = nonce.data
         self._peer_hashes = _hash_list(msg)
+        # RFC 7383 §2.3: announced back only when the initiator announced it
+        self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
         self._nr = self._rng(self.config.nonce_size)
         self.spi_r = self._rng(8)
         self._check_nat(msg, addr)
@@ -789,6 +905,7 @@ class IKEConnection:
             Nonce(self._nr),
             # RFC 7296 §2.23: answered only when the initiator sent them
             *(self._nat_notifies(self.spi_r) if self._peer_nat_notifies(msg) else ()),
+            *([fragmentation_supported()] if self._fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
         ]
         response = Message.create(
@@ -803,7 +920,7 @@ class IKEConnection:
         self._init_response = encode_v2(response)
         self._set_keys(answer, secret)
         self._advance(Stimulus.RECV_INIT_REQUEST)
-        self._respond(0, data, self._init_response)
+        self._respond(0, data, (self._init_response,))
 
     def _cookie_ok(self, msg: Message, ni: bytes, addr: Address) -> bool:
         """RFC 7296 §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
@@ -873,6 +990,7 @@ class IKEConnection:
             self.peer_address = (self.peer_address[0], NAT_T_PORT)
         self._nr = nonce.data
         self._peer_hashes = _hash_list(msg)
+        self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
         self.spi_r = msg.spi_r
         self._init_response = data
         self._set_keys(sa.proposals[0], secret)
@@ -1026,10 +1144,14 @@ class IKEConnection:
             inner.append(set_window_size(self._window))  # RFC 7296 §2.3
         self._send_request(ExchangeType.IKE_AUTH, inner, now, "auth")
 
-    def _on_auth_request(self, msg: Message, data: bytes, addr: Address, framed: bool) -> None:
-        inner = self._open(msg, data)
-        if inner is None:
-            return
+    def _on_auth_request(
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        framed: bool,
+        inner: tuple[Payload, ...],
+    ) -> None:
         self._update_path(addr, framed)
         p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
         idi, auth = p.get(IDi), p.get(AUTH)
@@ -1245,10 +1367,9 @@ class IKEConnection:
             dns_servers=self.dns_servers,
         )
 
-    def _on_auth_response(self, msg: Message, data: bytes, now: float) -> None:
-        inner = self._open(msg, data)
-        if inner is None:
-            return
+    def _on_auth_response(
+        self, msg: Message, data: bytes, now: float, inner: tuple[Payload, ...]
+    ) -> None:
         p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
         notifies = {int(n.notify_type): n for n in p.notifies()}
         idr, auth = p.get(IDr), p.get(AUTH)
@@ -1274,7 +1395,7 @@ class IKEConnection:
                     response=False,
                 )
                 self._next_request_id += 1
-                self._queue(informational)
+                self._queue_all(informational)
                 raise
         except ProtocolError as e:
             self._fail(e.notify, e.reason)
@@ -1319,12 +1440,15 @@ class IKEConnection:
     # ------------------------------------------------------------------ INFORMATIONAL
 
     def _on_informational_request(
-        self, msg: Message, data: bytes, addr: Address, framed: bool, now: float
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        framed: bool,
+        now: float,
+        inner: tuple[Payload, ...],
     ) -> None:
         """RFC 7296 §1.4: Delete, notifies, or nothing (a liveness check)."""
-        inner = self._open(msg, data)
-        if inner is None:
-            return
         self._update_path(addr, framed)
         notifies = [x for x in inner if type(x) is Notify]
         self._learn_window(notifies)
@@ -1374,11 +1498,8 @@ class IKEConnection:
         return reply, removed
 
     def _on_informational_response(
-        self, msg: Message, data: bytes, o: _Outstanding, now: float
+        self, msg: Message, data: bytes, o: _Outstanding, now: float, inner: tuple[Payload, ...]
     ) -> None:
-        inner = self._open(msg, data)
-        if inner is None:
-            return
         self._complete(msg.message_id, now)
         if o.purpose == "delete_ike":
             if self.state is State.DELETING:
