@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from . import constants, crypto, wire
 from .connection import (
+    AddressPool,
     AuthenticationFailed,
+    ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
+    EndpointEvent,
     Event,
     Identity,
     IKEConfig,
     IKEConnection,
+    IKEEndpoint,
     IKESADeleted,
     IKESAEstablished,
+    NotifyReceived,
+    PeerAlive,
     RetransmitTimeout,
+    TrustStore,
 )
 from .crypto.decrypt import decrypt, reassemble
 from .crypto.keys import ChildSAKeys, IKESAKeys
@@ -36,7 +43,9 @@ from .wire.models import Message, Payload, Proposal, Transform
 __version__ = "0.1.0"
 
 __all__ = [
+    "AddressPool",
     "AuthenticationFailed",
+    "ChildSADeleted",
     "ChildSAEstablished",
     "ChildSAKeys",
     "ConfigError",
@@ -44,9 +53,11 @@ __all__ = [
     "CryptoError",
     "DecodeError",
     "EncodeError",
+    "EndpointEvent",
     "Event",
     "IKEConfig",
     "IKEConnection",
+    "IKEEndpoint",
     "IKEError",
     "IKESADeleted",
     "IKESAEstablished",
@@ -54,11 +65,14 @@ __all__ = [
     "Identity",
     "IntegrityError",
     "Message",
+    "NotifyReceived",
     "Payload",
+    "PeerAlive",
     "Proposal",
     "ProtocolError",
     "RetransmitTimeout",
     "Transform",
+    "TrustStore",
     "__version__",
     "constants",
     "crypto",

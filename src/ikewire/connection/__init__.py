@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from .config import Identity, IKEConfig
+from .cookies import CookieJar
+from .endpoint import EndpointEvent, EndpointStats, IKEEndpoint
 from .events import (
     AuthenticationFailed,
+    ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
     Event,
     IKESADeleted,
     IKESAEstablished,
+    NotifyReceived,
+    PeerAlive,
     RetransmitTimeout,
 )
 from .ike_sa import ChildSA, IKEConnection
+from .pool import AddressPool
 from .proposals import (
     COMBINED_MODE_ENCR,
     Prefer,
@@ -35,26 +41,38 @@ from .selectors import (
     ts_to_string,
 )
 from .state import TRANSITIONS, Role, State, Stimulus
+from .trust import CertificateError, TrustFailure, TrustStore
 
 __all__ = [
     "COMBINED_MODE_ENCR",
     "TRANSITIONS",
+    "AddressPool",
     "AuthenticationFailed",
+    "CertificateError",
     "ChildSA",
+    "ChildSADeleted",
     "ChildSAEstablished",
     "ConnectionFailed",
+    "CookieJar",
+    "EndpointEvent",
+    "EndpointStats",
     "Event",
     "IKEConfig",
     "IKEConnection",
+    "IKEEndpoint",
     "IKESADeleted",
     "IKESAEstablished",
     "Identity",
     "NarrowedPair",
+    "NotifyReceived",
+    "PeerAlive",
     "Prefer",
     "RetransmitTimeout",
     "Role",
     "State",
     "Stimulus",
+    "TrustFailure",
+    "TrustStore",
     "acceptable_ke_methods",
     "check_invalid_ke",
     "check_narrowed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import ipaddress
 import os
@@ -16,10 +17,15 @@ from ..errors import ConfigError
 from ..wire.models import IDi, Proposal, Selector
 from .pool import AddressPool
 from .selectors import ts_from_string
+from .trust import TrustStore
 
 __all__ = ["IKEConfig", "Identity", "as_proposals", "as_selectors"]
 
 Rng = Callable[[int], bytes]
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,12 @@ class IKEConfig:
     ``rsa_pss`` picks RSASSA-PSS for RSA keys under RFC 7427. The peer may prove
     ``remote_psk`` (defaults to ``psk``) or sign: its key is ``remote_public_key``, or the
     key of the CERT it sends when that certificate is exactly ``remote_certificate``
-    (a pinned certificate; chain validation is not done here).
+    (a pinned certificate) — or, with a ``trust_store``, any certificate chain the peer
+    sends that validates to its anchors with the peer's ID in the certificate
+    (RFC 4945 §3.1); we then send CERTREQ for those anchors (RFC 7296 §3.7).
+    ``certificate_chain`` holds our intermediates (DER), sent after ``certificate``.
+    ``wall_clock`` gives the UTC time certificates are checked against (inject it in
+    tests; the connection's own ``now`` is only a monotonic clock).
     ``null_auth``: we authenticate with NULL Authentication (RFC 7619; use
     :meth:`Identity.null` or any ID), and ``accept_null_auth`` lets the peer do so —
     an opportunistic, unauthenticated SA; never the default.
@@ -156,6 +167,9 @@ class IKEConfig:
     accept_null_auth: bool = False
     remote_public_key: PublicKey | None = field(default=None, repr=False)
     remote_certificate: bytes | None = None
+    certificate_chain: tuple[bytes, ...] = ()
+    trust_store: TrustStore | None = field(default=None, compare=False)
+    wall_clock: Callable[[], datetime.datetime] = field(default=_utc_now, repr=False, compare=False)
     require_cookie: bool = False
     local_ts: tuple[str | Selector, ...] = ("0.0.0.0/0",)
     remote_ts: tuple[str | Selector, ...] = ("0.0.0.0/0",)
@@ -188,9 +202,12 @@ class IKEConfig:
             raise ConfigError("no local authentication configured (psk or private_key)")
         if self.private_key is not None:
             key_type_of(self.private_key)  # ConfigError for a key type IKE cannot use
-        if self.certificate is not None:
+        for der in (
+            *((self.certificate,) if self.certificate is not None else ()),
+            *self.certificate_chain,
+        ):
             try:
-                x509.load_der_x509_certificate(self.certificate)
+                x509.load_der_x509_certificate(der)
             except ValueError as exc:
                 raise ConfigError(f"certificate is not DER X.509: {exc}") from None
         if not 1 <= self.retransmit_tries <= 20:

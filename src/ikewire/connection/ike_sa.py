@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from hmac import compare_digest
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from ..constants import (
@@ -61,6 +61,7 @@ from ..wire.codec import decode_payloads, decode_v2, encode_payload_body, encode
 from ..wire.models import (
     AUTH,
     CERT,
+    CERTREQ,
     CP,
     KE,
     SA,
@@ -117,6 +118,7 @@ from .fragments import (
 from .proposals import check_invalid_ke, check_selected, select_proposal
 from .selectors import check_narrowed, narrow, ts_from_string, ts_to_string
 from .state import Role, State, Stimulus, next_state
+from .trust import certreq_hashes, select_chain, validate_peer
 
 __all__ = ["ChildSA", "IKEConnection"]
 
@@ -302,6 +304,7 @@ class IKEConnection:
         self.virtual_ips: tuple[str, ...] = ()  # RFC 7296 §2.19: assigned by the responder
         self.dns_servers: tuple[str, ...] = ()
         self._leased = False
+        self._peer_certreq = b""  # CA hashes the peer asked for (RFC 7296 §3.7)
         # RFC 7296 §2.2: our requests count from 0; so do the peer's.
         self._next_request_id = 0
         self._outstanding: dict[int, _Outstanding] = {}
@@ -907,6 +910,7 @@ class IKEConnection:
             *(self._nat_notifies(self.spi_r) if self._peer_nat_notifies(msg) else ()),
             *([fragmentation_supported()] if self._fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
+            *self._certreq(),
         ]
         response = Message.create(
             ExchangeType.IKE_SA_INIT,
@@ -991,6 +995,7 @@ class IKEConnection:
         self._nr = nonce.data
         self._peer_hashes = _hash_list(msg)
         self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
+        self._note_certreq(msg.payloads)
         self.spi_r = msg.spi_r
         self._init_response = data
         self._set_keys(sa.proposals[0], secret)
@@ -1055,16 +1060,55 @@ class IKEConnection:
         return AUTH(method, data)
 
     def _own_cert(self) -> list[Payload]:
+        """Our CERT payloads (RFC 7296 §3.6): the end entity first, then the chain —
+        cut below the CA the peer's CERTREQ named, when it named one of ours (§3.7)."""
         cert = self.config.certificate
         if cert is None or self.config.psk is not None or self.config.null_auth:
             return []
-        return [CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, cert)]
+        chain = [cert, *self.config.certificate_chain]
+        if self._peer_certreq and self.config.certificate_chain:
+            try:
+                parsed = [x509.load_der_x509_certificate(c) for c in chain]
+                picked = select_chain(parsed, self._peer_certreq)
+            except (ValueError, DecodeError):
+                picked = None  # a CERTREQ is only a hint (RFC 7296 §3.7)
+            if picked is not None:
+                chain = [c.public_bytes(serialization.Encoding.DER) for c in picked]
+        return [CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, c) for c in chain]
 
-    def _peer_key(self, p: Message) -> PublicKey:
-        """The key the peer's signature must verify with: configured, or the pinned
-        certificate it sent (RFC 7296 §3.6)."""
+    def _certreq(self) -> list[Payload]:
+        """CERTREQ naming our trust anchors (RFC 7296 §3.7), when we validate chains."""
+        store = self.config.trust_store
+        if store is None or not store.anchors:
+            return []
+        return [CERTREQ(CertEncoding.X509_CERTIFICATE_SIGNATURE, certreq_hashes(store.anchors))]
+
+    def _note_certreq(self, payloads: Sequence[Payload]) -> None:
+        for x in payloads:
+            if type(x) is CERTREQ and x.encoding == CertEncoding.X509_CERTIFICATE_SIGNATURE:
+                self._peer_certreq += x.data
+
+    def _peer_key(self, p: Message, id_payload: IDi | IDr) -> PublicKey:
+        """The key the peer's signature must verify with (RFC 7296 §3.6): configured;
+        or from the certificate it sent, validated to our trust anchors with the
+        peer's ID matched (RFC 4945); or a pinned certificate."""
         if self.config.remote_public_key is not None:
             return self.config.remote_public_key
+        store = self.config.trust_store
+        certs = [
+            x.data
+            for x in p.payloads
+            if type(x) is CERT and x.encoding == CertEncoding.X509_CERTIFICATE_SIGNATURE
+        ]
+        if store is not None:
+            if not certs:
+                raise ProtocolError(
+                    "the peer sent no X.509 certificate (CERT encoding 4) to validate",
+                    notify=NotifyType.AUTHENTICATION_FAILED,
+                )
+            return validate_peer(
+                certs[0], certs[1:], store, now=self.config.wall_clock(), peer_id=id_payload
+            )
         pinned = self.config.remote_certificate
         cert = p.get(CERT)
         if pinned is None or type(cert) is not CERT or cert.data != pinned:
@@ -1110,7 +1154,8 @@ class IKEConnection:
             sk_p = self.keys.sk_pr if self.role is Role.INITIATOR else self.keys.sk_pi
             verify_null(self._prf, sk_p, octets, auth.data)
         elif method in _SIGNATURE_METHODS:
-            verify(method, self._peer_key(p), octets, auth.data, allowed_hashes=_OUR_HASHES)
+            key = self._peer_key(p, id_payload)
+            verify(method, key, octets, auth.data, allowed_hashes=_OUR_HASHES)
         else:
             raise ProtocolError(
                 f"peer auth method {_name(auth.method)} is not accepted",
@@ -1122,7 +1167,7 @@ class IKEConnection:
         """RFC 7296 §1.2: HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr}."""
         local = self.config.local_id
         self._child_spi = self._rng(4)
-        inner: list[Payload] = [IDi(local.id_type, local.data), *self._own_cert()]
+        inner: list[Payload] = [IDi(local.id_type, local.data), *self._own_cert(), *self._certreq()]
         if self.config.remote_id is not None:
             inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
         esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
@@ -1176,6 +1221,7 @@ class IKEConnection:
             return
         self.remote_identity = idi.value
         self._learn_window(p.notifies())
+        self._note_certreq(p.payloads)
         local = self.config.local_id
         try:
             own_auth = self._own_auth(local)
