@@ -18,10 +18,9 @@ import ipaddress
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from hmac import compare_digest
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, hmac, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from ..constants import (
@@ -95,6 +94,7 @@ from ..wire.notify import (
     window_size,
 )
 from .config import Identity, IKEConfig, as_proposals, as_selectors, child_proposals
+from .cookies import CookieJar
 from .events import (
     AuthenticationFailed,
     ChildSADeleted,
@@ -297,7 +297,7 @@ class IKEConnection:
         self.local_auth: AuthMethod | int | None = None
         self.remote_auth: AuthMethod | int | None = None
         self._peer_hashes: tuple[HashAlgorithm | int, ...] = ()
-        self._cookie_secret = b""
+        self._cookie_jar: CookieJar | None = None
         self.nat_local = False
         self.nat_remote = False
         self.child_sas: list[ChildSA] = []
@@ -740,7 +740,7 @@ class IKEConnection:
             if self.state is State.IDLE and msg.message_id == 0:
                 if framed and self.config.nat_traversal:
                     self._marker = True  # RFC 7296 §2.23: started on 4500
-                self._on_init_request(msg, data, addr)
+                self._on_init_request(msg, data, addr, now)
             elif msg.spi_i == self.spi_i:
                 self._answer_again(0, data)
             return
@@ -867,13 +867,13 @@ class IKEConnection:
         self._next_request_id = 1
         self._transmit((self._init_request,), 0, ExchangeType.IKE_SA_INIT, now, "init")
 
-    def _on_init_request(self, msg: Message, data: bytes, addr: Address) -> None:
+    def _on_init_request(self, msg: Message, data: bytes, addr: Address, now: float) -> None:
         sa, ke, nonce = msg.get(SA), msg.get(KE), msg.get(Nonce)
         if not (type(sa) is SA and type(ke) is KE and type(nonce) is Nonce):
             return  # RFC 7296 §2.21.1: malformed IKE_SA_INIT, no state kept
         self.peer_address = addr
         self.spi_i = msg.spi_i
-        if self.config.require_cookie and not self._cookie_ok(msg, nonce.data, addr):
+        if self.config.require_cookie and not self._cookie_ok(msg, nonce.data, addr, now):
             return
         try:
             # RFC 7296 §3.3.6: choose without regard to the KE payload, preferring its
@@ -926,23 +926,22 @@ class IKEConnection:
         self._advance(Stimulus.RECV_INIT_REQUEST)
         self._respond(0, data, (self._init_response,))
 
-    def _cookie_ok(self, msg: Message, ni: bytes, addr: Address) -> bool:
-        """RFC 7296 §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
-        here HMAC-SHA-256 keyed with the secret. Without a valid one (the first payload),
-        answer N(COOKIE) statelessly and keep nothing."""
-        if not self._cookie_secret:
-            self._cookie_secret = self._rng(32)
-        mac = hmac.HMAC(self._cookie_secret, hashes.SHA256())
-        mac.update(ni + _packed(addr[0]) + msg.spi_i)
-        expected = b"\x00" + mac.finalize()
+    def _cookie_ok(self, msg: Message, ni: bytes, addr: Address, now: float) -> bool:
+        """RFC 7296 §2.6: without a valid COOKIE (the first payload), answer N(COOKIE)
+        statelessly and keep nothing. The cookies are :class:`CookieJar`'s (an
+        :class:`~ikewire.connection.endpoint.IKEEndpoint` checks them before a
+        connection exists; this is for a connection used on its own)."""
+        if self._cookie_jar is None:
+            self._cookie_jar = CookieJar(self._rng, now)
+        ip = _packed(addr[0])
         first = msg.payloads[0]
         if (
             type(first) is Notify
             and first.notify_type == NotifyType.COOKIE
-            and compare_digest(first.data, expected)
+            and self._cookie_jar.check(first.data, ni, ip, msg.spi_i, now)
         ):
             return True
-        self._queue(self._error_init(cookie(expected)))
+        self._queue(self._error_init(cookie(self._cookie_jar.make(ni, ip, msg.spi_i, now))))
         return False
 
     def _error_init(self, notify: Notify) -> bytes:
