@@ -2,8 +2,19 @@
 
 ``ikewire decode`` reads hex (an argument or stdin), raw message files, and
 pcap/pcapng captures, and prints each IKE message as a readable tree or as JSON;
-with ``--keys`` it opens SK payloads. Exit codes: 0 success, 1 some input could
-not be decoded, 2 usage errors.
+with ``--keys`` it opens SK payloads (RFC 7296 §3.14).
+
+``ikewire demo`` runs two ikewire peers in memory (IKE_SA_INIT, IKE_AUTH with the first
+Child SA, INFORMATIONAL delete; RFC 7296 §1.2, §1.4.1) with a seeded generator and an
+injected clock, prints every datagram and both SA displays, and can write the traffic as
+a pcap (``--pcap``) and the IKE SA's keys as Wireshark's ``ikev2_decryption_table``
+(``--keys``), so the capture opens in Wireshark and in ``ikewire decode --keys``.
+
+``ikewire keys`` converts key files between ikewire's JSON and Wireshark's
+``ikev2_decryption_table`` (each direction; the input format is recognised).
+
+Exit codes: 0 success, 1 some input could not be decoded, 2 usage errors (one line on
+stderr).
 """
 
 from __future__ import annotations
@@ -14,15 +25,29 @@ import enum
 import ipaddress
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
-from .constants import PAYLOAD_SHORT_NAMES, ExchangeType, V1ExchangeType, to_enum
-from .errors import DecodeError, IKEError, IntegrityError
-from .pcap import iter_udp
+from .connection.config import Identity, IKEConfig
+from .constants import (
+    PAYLOAD_SHORT_NAMES,
+    EncrId,
+    ExchangeType,
+    IntegId,
+    NotifyType,
+    PrfId,
+    ProtocolId,
+    V1ExchangeType,
+    to_enum,
+)
+from .crypto.keys import IKESAKeys
+from .crypto.keytable import WiresharkIKEv2Keys, to_wireshark_table
+from .errors import ConfigError, DecodeError, IKEError, IntegrityError
+from .pcap import UdpDatagram, iter_udp, write_pcap
+from .testing.pair import Pair, seeded_rng
 from .wire import decode
-from .wire.models import SK, SKF, Message
+from .wire.models import SK, SKF, Delete, Message, Notify
 from .wire.v1 import V1Message
 
 __all__ = ["main"]
@@ -202,19 +227,16 @@ def _describe(msg: Message | V1Message) -> str:
 
 
 class _KeyRing:
-    """Keys by (SPIi, SPIr), from a Wireshark ``ikev2_decryption_table`` file."""
+    """Keys by (SPIi, SPIr), from a Wireshark ``ikev2_decryption_table`` file or an
+    ikewire JSON key file (:func:`keys_from_json`)."""
 
     def __init__(self, path: str) -> None:
-        from .crypto.keytable import parse_wireshark_table, wireshark_table_by_spi
+        from .crypto.keytable import wireshark_table_by_spi
 
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise _UsageError(f"--keys {path}: {exc.strerror}") from exc
-        try:
-            self._by_spi = wireshark_table_by_spi(parse_wireshark_table(text))
-        except IKEError as exc:
-            raise _UsageError(f"--keys {path}: {exc}") from exc
+        self._by_spi = wireshark_table_by_spi(
+            e if isinstance(e, WiresharkIKEv2Keys) else WiresharkIKEv2Keys(e)
+            for e in _read_key_file(path, "--keys")[1]
+        )
 
     def decrypt(self, msg: Message) -> Message | None:
         """The message with its SK payload opened, or None when no key matches."""
@@ -223,7 +245,371 @@ class _KeyRing:
         entry = self._by_spi.get((msg.spi_i, msg.spi_r))
         if entry is None:
             return None
+        if entry.unchecked_icv_size is None:
+            return decrypt(msg, entry.keys)
         return decrypt(msg, entry)
+
+
+# ------------------------------------------------------------------ key files
+
+KEYS_JSON_FORMAT = "ikewire-ike-sa-keys"
+"""The ``format`` member of an ikewire JSON key file (:func:`keys_to_json`)."""
+
+_KEY_FIELDS = ("sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr")
+
+AnyKeys = IKESAKeys | WiresharkIKEv2Keys
+
+
+def _alg_name(cls: type[enum.IntEnum], value: int) -> str | int:
+    member = to_enum(cls, value)
+    return member.name if isinstance(member, enum.Enum) else int(member)
+
+
+def _alg_value(cls: type[enum.IntEnum], value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{what} must be a transform name or number, not {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value in cls.__members__:
+        return int(cls.__members__[value])
+    raise ConfigError(f"{what}: unknown {cls.__name__} {value!r}")
+
+
+def keys_to_json(entries: Sequence[AnyKeys]) -> str:
+    """An ikewire JSON key file: every IKE SA's SPIs, transforms and SK_* (RFC 7296 §2.14).
+
+    ``{"format": "ikewire-ike-sa-keys", "version": 1, "ike_sas": [{"spi_i", "spi_r",
+    "encr", "encr_key_bits", "integ", "prf", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er",
+    "sk_pi", "sk_pr"}, ...]}``: SPIs and keys in hex, transforms by their IANA name
+    (a number when unassigned), ``prf`` null when unknown (a Wireshark table has no PRF,
+    SK_d or SK_p*). AEAD SK_e* include the salt (RFC 5282 §7.1). An entry from a
+    Wireshark "[No Checking]" label also has ``unchecked_icv_size``.
+    """
+    sas: list[dict[str, Any]] = []
+    for entry in entries:
+        unchecked = entry.unchecked_icv_size if isinstance(entry, WiresharkIKEv2Keys) else None
+        k = entry.keys if isinstance(entry, WiresharkIKEv2Keys) else entry
+        sa: dict[str, Any] = {
+            "spi_i": k.spi_i.hex(),
+            "spi_r": k.spi_r.hex(),
+            "encr": _alg_name(EncrId, k.encr_id),
+            "encr_key_bits": k.encr_key_bits,
+            "integ": _alg_name(IntegId, k.integ_id),
+            "prf": _alg_name(PrfId, k.prf_id) if k.prf_id else None,
+        }
+        sa.update((name, getattr(k, name).hex()) for name in _KEY_FIELDS)
+        if unchecked is not None:
+            sa["unchecked_icv_size"] = unchecked
+        sas.append(sa)
+    doc = {"format": KEYS_JSON_FORMAT, "version": 1, "ike_sas": sas}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def keys_from_json(text: str) -> list[AnyKeys]:
+    """The IKE SAs of an ikewire JSON key file (:func:`keys_to_json`); a bare list of
+    SA objects or one SA object is accepted too. ConfigError names the entry and field;
+    keys whose length does not match their transforms are refused."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not JSON: {exc}") from None
+    if isinstance(doc, dict) and "ike_sas" in doc:
+        if doc.get("format", KEYS_JSON_FORMAT) != KEYS_JSON_FORMAT:
+            raise ConfigError(f"format is {doc.get('format')!r}, not {KEYS_JSON_FORMAT!r}")
+        doc = doc["ike_sas"]
+    items = [doc] if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise ConfigError("expected an object with 'ike_sas', a list or one SA object")
+    return [_sa_from_json(item, n) for n, item in enumerate(items)]
+
+
+def _sa_from_json(item: Any, n: int) -> AnyKeys:
+    where = f"ike_sas[{n}]"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected an object")
+
+    def hexfield(name: str, required: bool) -> bytes:
+        value = item.get(name)
+        if value is None and not required:
+            return b""
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}.{name}: expected a hex string")
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            raise ConfigError(f"{where}.{name}: not hex") from None
+
+    spi_i, spi_r = hexfield("spi_i", True), hexfield("spi_r", True)
+    for name, spi in (("spi_i", spi_i), ("spi_r", spi_r)):
+        if len(spi) != 8:
+            raise ConfigError(f"{where}.{name}: an IKE SPI is 8 octets, got {len(spi)}")
+    bits = item.get("encr_key_bits")
+    if bits is not None and (not isinstance(bits, int) or isinstance(bits, bool)):
+        raise ConfigError(f"{where}.encr_key_bits: expected a number or null")
+    prf = item.get("prf")
+    keys = IKESAKeys(
+        prf_id=0 if prf is None else _alg_value(PrfId, prf, f"{where}.prf"),
+        encr_id=_alg_value(EncrId, item.get("encr"), f"{where}.encr"),
+        encr_key_bits=bits,
+        integ_id=_alg_value(IntegId, item.get("integ", 0), f"{where}.integ"),
+        spi_i=spi_i,
+        spi_r=spi_r,
+        **{name: hexfield(name, name in ("sk_ei", "sk_er")) for name in _KEY_FIELDS},
+    )
+    unchecked = item.get("unchecked_icv_size")
+    if unchecked is not None and (not isinstance(unchecked, int) or isinstance(unchecked, bool)):
+        raise ConfigError(f"{where}.unchecked_icv_size: expected a number or null")
+    entry = WiresharkIKEv2Keys(keys, unchecked)
+    try:
+        # The key lengths must fit the transforms, both directions (RFC 7296 §2.14).
+        entry.cipher(sender_is_initiator=True)
+        entry.cipher(sender_is_initiator=False)
+    except IKEError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return entry if unchecked is not None else keys
+
+
+def _is_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def _read_key_file(path: str, what: str) -> tuple[str, list[AnyKeys]]:
+    """("json" or "wireshark", the entries) of a key file (``-`` is stdin)."""
+    from .crypto.keytable import parse_wireshark_table
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+        raise _UsageError(f"{what} {path}: {reason}") from exc
+    try:
+        if _is_json(text):
+            return "json", keys_from_json(text)
+        return "wireshark", list(parse_wireshark_table(text))
+    except IKEError as exc:
+        raise _UsageError(f"{what} {path}: {exc}") from exc
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    source, entries = _read_key_file(args.input, "keys")
+    target = args.to or ("wireshark" if source == "json" else "json")
+    if target == "json":
+        text = keys_to_json(entries)
+    else:
+        try:
+            text = to_wireshark_table(entries)
+        except IKEError as exc:
+            raise _UsageError(f"keys {args.input}: {exc}") from exc
+    _write_text(args.output, text)
+    return 0
+
+
+def _write_text(path: str | None, text: str) -> None:
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text)
+    except OSError as exc:
+        raise _UsageError(f"{path}: {exc.strerror}") from exc
+
+
+# ------------------------------------------------------------------ demo
+
+DEMO_PSK = b"ikewire demo pre-shared key"
+"""The demo's shared key (public: the demo shows a protocol run, it protects nothing)."""
+
+DEMO_START = 1_767_225_600.0
+"""The demo clock's start (2026-01-01T00:00:00Z), the capture's first timestamp."""
+
+DEMO_HOP = 0.001
+"""Seconds a demo datagram spends on the wire; the clock moves by this per datagram."""
+
+_DEMO_MAX_ROUNDS = 32
+
+
+def _demo_configs(seed: int, suite: str, esp: str) -> tuple[IKEConfig, IKEConfig]:
+    """The demo's two peers: PSK, FQDN identities, 10.1/16 <-> 10.2/16 tunnels, each
+    with its own deterministic generator derived from ``seed`` (testing only)."""
+    initiator = IKEConfig(
+        Identity.fqdn("initiator.example"),
+        Identity.fqdn("responder.example"),
+        ike_proposals=(suite,),
+        esp_proposals=(esp,),
+        psk=DEMO_PSK,
+        local_ts=("10.1.0.0/16",),
+        remote_ts=("10.2.0.0/16",),
+        rng=seeded_rng(2 * seed),
+    )
+    responder = IKEConfig(
+        Identity.fqdn("responder.example"),
+        Identity.fqdn("initiator.example"),
+        ike_proposals=(suite,),
+        esp_proposals=(esp,),
+        psk=DEMO_PSK,
+        local_ts=("10.2.0.0/16",),
+        remote_ts=("10.1.0.0/16",),
+        rng=seeded_rng(2 * seed + 1),
+    )
+    return initiator, responder
+
+
+class _Phase(NamedTuple):
+    """One step of the demo: exchanges ``start`` begins, run until both peers are quiet;
+    with ``displays`` both SA displays are printed afterwards."""
+
+    title: str
+    start: Callable[[Pair], None]
+    displays: bool
+
+
+def _demo_phases() -> list[_Phase]:
+    """What the demo does, in order.
+
+    CREATE_CHILD_SA rekeys of the Child SA and of the IKE SA (RFC 7296 §1.3.2, §1.3.3)
+    go between the two phases, once IKEConnection implements them.
+    """
+    return [
+        _Phase(
+            "IKE_SA_INIT and IKE_AUTH (RFC 7296 §1.2)",
+            lambda p: p.initiator.initiate(p.now),
+            displays=True,
+        ),
+        _Phase(
+            "INFORMATIONAL: delete the IKE SA (RFC 7296 §1.4.1)",
+            lambda p: p.initiator.close(p.now),
+            displays=False,
+        ),
+    ]
+
+
+def _summary(data: bytes, keys: IKESAKeys | None) -> str:
+    """One line for a datagram: exchange, request/response, message ID, payload names;
+    an SK payload lists the payloads inside it (opened with the SA's keys)."""
+    from .crypto.decrypt import decrypt
+    from .wire.framing import unframe_4500
+
+    if data == b"\xff":
+        return "NAT-keepalive (RFC 3948 §2.3)"
+    if data[:4] == b"\0\0\0\0":
+        data = unframe_4500(data)
+    msg = decode(data)
+    if not isinstance(msg, Message):
+        return _describe(msg)
+    exch = _exchange(msg)
+    name = exch.name if isinstance(exch, enum.Enum) else f"exchange {int(exch)}"
+    role = "response" if msg.is_response else "request"
+    names = [_short(p) for p in msg.payloads]
+    if keys is not None and msg.payloads and isinstance(msg.payloads[-1], SK):
+        opened = decrypt(msg, keys)
+        inner = [_short(p) for p in opened.payloads[len(msg.payloads) - 1 :]]
+        names[-1] = f"SK{{{', '.join(inner)}}}"
+    return f"{name} {role} #{msg.message_id} [{', '.join(names)}]"
+
+
+def _short(payload: Any) -> str:
+    """A payload's short name; notifies with their type (``N(NAT_DETECTION_SOURCE_IP)``)."""
+    name = _payload_name(payload) or type(payload).__name__
+    if isinstance(payload, Notify):
+        kind = to_enum(NotifyType, int(payload.notify_type))
+        return f"{name}({kind.name if isinstance(kind, enum.Enum) else int(kind)})"
+    if isinstance(payload, Delete):
+        proto = to_enum(ProtocolId, int(payload.protocol_id))
+        return f"{name}({proto.name if isinstance(proto, enum.Enum) else int(proto)})"
+    return name
+
+
+class DemoRun:
+    """A finished demo: its printed lines, the pair, and every datagram as sent."""
+
+    def __init__(self, lines: list[str], pair: Pair) -> None:
+        self.lines = lines
+        self.pair = pair
+
+    @property
+    def keys(self) -> IKESAKeys:
+        """The IKE SA's keys (RFC 7296 §2.14), as the initiator derived them."""
+        keys = self.pair.initiator.keys
+        if keys is None:
+            raise ConfigError("the demo did not establish an IKE SA")
+        return keys
+
+    def datagrams(self) -> list[UdpDatagram]:
+        """Every datagram exchanged, in order, as UDP between the pair's addresses."""
+        return [
+            UdpDatagram(
+                n, c.time, c.source[0], c.destination[0], c.source[1], c.destination[1], c.data
+            )
+            for n, c in enumerate(self.pair.captured, 1)
+        ]
+
+
+def run_demo(
+    seed: int = 1, suite: str = "aes256gcm16-prfsha256-x25519", esp: str = "aes256gcm16"
+) -> DemoRun:
+    """Two ikewire peers negotiate in memory, deterministic for ``seed``.
+
+    Both peers are configured alike, so every exchange should succeed; a run that does
+    not is an ikewire bug. ConfigError for a proposal ikewire cannot parse.
+    """
+    init_cfg, resp_cfg = _demo_configs(seed, suite, esp)
+    pair = Pair(init_cfg, resp_cfg, now=DEMO_START)
+    peers = (("initiator", pair.initiator), ("responder", pair.responder))
+    lines: list[str] = []
+    for phase in _demo_phases():
+        lines.append(f"== {phase.title}")
+        phase.start(pair)
+        lines.extend(_run_to_quiet(pair))
+        if phase.displays:
+            for who, conn in peers:
+                lines.append(f"-- {who}")
+                lines.extend(conn.describe().splitlines())
+        lines.append("")
+    lines.append("== end: " + ", ".join(f"{who} {conn.state.value}" for who, conn in peers))
+    return DemoRun(lines, pair)
+
+
+def _run_to_quiet(pair: Pair) -> list[str]:
+    """Move datagrams both ways until neither peer sends; one line per datagram. The
+    clock moves :data:`DEMO_HOP` per datagram (its time on the wire)."""
+    lines: list[str] = []
+    for _ in range(_DEMO_MAX_ROUNDS):
+        moved = 0
+        for sender, receiver, arrow in (
+            (pair.initiator, pair.responder, "I -> R"),
+            (pair.responder, pair.initiator, "R -> I"),
+        ):
+            first = len(pair.captured)
+            pair.take(sender)  # appends to pair.captured, stamped with the clock
+            for c in pair.captured[first:]:
+                pair.advance(DEMO_HOP)
+                src, dst = c.source, c.destination
+                lines.append(
+                    f"{c.time - DEMO_START:7.3f}  {arrow}  {src[0]}:{src[1]} -> "
+                    f"{dst[0]}:{dst[1]}  {_summary(c.data, pair.initiator.keys)}"
+                )
+                pair.deliver(c.data, receiver)
+                moved += 1
+        if moved == 0:
+            break
+    return lines
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        run = run_demo(args.seed, args.suite, args.esp)
+        table = to_wireshark_table([run.keys]) if args.keys else None
+    except ConfigError as exc:
+        raise _UsageError(f"demo: {exc}") from exc
+    print("\n".join(run.lines).rstrip("\n"))
+    if args.pcap:
+        try:
+            write_pcap(args.pcap, run.datagrams())
+        except OSError as exc:
+            raise _UsageError(f"--pcap {args.pcap}: {exc.strerror}") from exc
+    if table is not None:
+        _write_text(args.keys, table)
+    return 0
 
 
 def _cmd_decode(args: argparse.Namespace) -> int:
@@ -304,22 +690,69 @@ def _cmd_decode(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ikewire`` console script."""
-    parser = argparse.ArgumentParser(prog="ikewire", description=__doc__.splitlines()[0])
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ikewire", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     dec = sub.add_parser("decode", help="decode IKE messages from hex, files or captures")
     dec.add_argument("inputs", nargs="+", help="hex, a raw message file, a pcap/pcapng, or -")
     dec.add_argument("--keys", help="key file: Wireshark ikev2_decryption_table or ikewire JSON")
     dec.add_argument("--json", action="store_true", help="print JSON instead of a tree")
-    args = parser.parse_args(argv)
+    demo = sub.add_parser(
+        "demo",
+        help="two ikewire peers negotiate in memory (deterministic for a seed)",
+        description="IKE_SA_INIT, IKE_AUTH with the first Child SA, then an INFORMATIONAL "
+        "delete, between two in-memory peers; prints every datagram and both SA displays. "
+        "The same seed gives the same output, capture and keys.",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="random generator seed (default 1)")
+    demo.add_argument(
+        "--suite",
+        default="aes256gcm16-prfsha256-x25519",
+        help="IKE proposal, strongSwan syntax (default aes256gcm16-prfsha256-x25519)",
+    )
+    demo.add_argument(
+        "--esp", default="aes256gcm16", help="ESP proposal, strongSwan syntax (default aes256gcm16)"
+    )
+    demo.add_argument("--pcap", metavar="OUT", help="write every datagram as a pcap")
+    demo.add_argument(
+        "--keys",
+        metavar="OUT",
+        help="write the IKE SA's keys as Wireshark's ikev2_decryption_table "
+        "(convert with 'ikewire keys')",
+    )
+    keys = sub.add_parser(
+        "keys",
+        help="convert key files: ikewire JSON <-> Wireshark ikev2_decryption_table",
+        description="Reads an ikewire JSON key file or a Wireshark ikev2_decryption_table "
+        "(recognised by content) and writes the other format, or the one given with --to. "
+        "'ikewire demo --keys' writes the Wireshark table.",
+    )
+    keys.add_argument("input", help="key file, or - for stdin")
+    keys.add_argument("--to", choices=("json", "wireshark"), help="output format")
+    keys.add_argument("-o", "--output", metavar="OUT", help="output file (default stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ikewire`` console script."""
+    args = _parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "decode": _cmd_decode,
+        "demo": _cmd_demo,
+        "keys": _cmd_keys,
+    }
     try:
-        if args.command == "decode":
-            return _cmd_decode(args)
+        return commands[args.command](args)
     except _UsageError as exc:
         print(f"ikewire: {exc}", file=sys.stderr)
         return 2
     except (DecodeError, OSError) as exc:
         print(f"ikewire: {exc}", file=sys.stderr)
         return 1
-    return 2
