@@ -1,0 +1,444 @@
+"""Fixtures for interop tests against strongSwan's charon (see /scripts/interop.sh).
+
+Topology (one per test session, names carry the pid): two network namespaces joined by
+a veth pair, ``iw<pid>a`` (ikewire, 10.231.0.1/24) and ``iw<pid>b`` (charon,
+10.231.0.2/24), no default route. Tunnel addresses sit on ``lo``: 10.231.1.1/32
+(ikewire's side) and 10.231.2.1/32 (charon's). Each test gets its own charon, in its own
+mount namespace with a tmpfs on /run (the compiled-in pid file), with the
+kernel-libipsec plugin (this kernel has no ESP; libipsec fakes NAT detection, so IKE
+moves to UDP 4500 and ESP is UDP-encapsulated). ikewire's sockets are created inside
+``iw<pid>a`` from a short-lived thread that entered it with setns(2), so the test
+process itself stays in the root namespace.
+
+Every external step is bounded in time; charon is stopped by its pid (SIGTERM, then
+SIGKILL) and the namespaces are deleted even when a test fails. Without root or
+charon, tests skip — unless ``CI=true``, where a skip is a failure.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHARON = "/usr/lib/ipsec/charon"
+SWANCTL = "/usr/sbin/swanctl"
+IKEWIRE_ADDR = "10.231.0.1"
+CHARON_ADDR = "10.231.0.2"
+IKEWIRE_INNER = "10.231.1.1"
+CHARON_INNER = "10.231.2.1"
+IKEWIRE_ID = "ikewire.interop.test"
+CHARON_ID = "charon.interop.test"
+PSK = b"interop shared key, not secret"
+STEP_TIMEOUT = 10.0
+CLONE_NEWNET = 0x40000000
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; under CI the environment is part of the contract: fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"interop environment missing under CI: {reason}")
+    pytest.skip(reason)
+
+
+def _run(*args: str, check: bool = True, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, check=check, capture_output=True, text=True, timeout=STEP_TIMEOUT, **kw
+    )
+
+
+@dataclass
+class Topology:
+    """The two namespaces of this session."""
+
+    ns_ikewire: str
+    ns_charon: str
+
+    def in_ikewire(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return _run("ip", "netns", "exec", self.ns_ikewire, *cmd, check=check)
+
+    def in_charon(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return _run("ip", "netns", "exec", self.ns_charon, *cmd, check=check)
+
+    def udp_sockets(self, ports: tuple[int, ...] = (500, 4500)) -> list[socket.socket]:
+        """UDP sockets bound to ikewire's address, created inside its namespace."""
+        result: list[socket.socket] = []
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(f"/var/run/netns/{self.ns_ikewire}", os.O_RDONLY)
+            try:
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns")
+                for port in ports:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind((IKEWIRE_ADDR, port))
+                    s.setblocking(False)
+                    result.append(s)
+            except BaseException as exc:  # handed to the caller's thread
+                errors.append(exc)
+            finally:
+                os.close(fd)
+
+        t = threading.Thread(target=work)
+        t.start()
+        t.join(STEP_TIMEOUT)
+        if errors:
+            raise errors[0]
+        return result
+
+
+@pytest.fixture(scope="session")
+def topology() -> Iterator[Topology]:
+    if os.geteuid() != 0:
+        _unavailable("interop tests need root (network namespaces)")
+    for tool in (CHARON, SWANCTL):
+        if not os.access(tool, os.X_OK):
+            _unavailable(f"{tool} missing (apt-get install strongswan-charon strongswan-swanctl)")
+    if shutil.which("ip") is None:
+        _unavailable("iproute2 missing")
+    tag = f"iw{os.getpid()}"
+    topo = Topology(f"{tag}a", f"{tag}b")
+    try:
+        for ns in (topo.ns_ikewire, topo.ns_charon):
+            _run("ip", "netns", "add", ns)
+        _run(
+            "ip", "link", "add", f"{tag}va", "netns", topo.ns_ikewire,
+            "type", "veth", "peer", "name", f"{tag}vb", "netns", topo.ns_charon,
+        )  # fmt: skip
+        for ns, dev, addr, inner in (
+            (topo.ns_ikewire, f"{tag}va", IKEWIRE_ADDR, IKEWIRE_INNER),
+            (topo.ns_charon, f"{tag}vb", CHARON_ADDR, CHARON_INNER),
+        ):
+            ex = ("ip", "netns", "exec", ns)
+            _run(*ex, "ip", "link", "set", "lo", "up")
+            _run(*ex, "ip", "addr", "add", f"{inner}/32", "dev", "lo")
+            _run(*ex, "ip", "addr", "add", f"{addr}/24", "dev", dev)
+            _run(*ex, "ip", "link", "set", dev, "up")
+            for key in ("all", "default"):
+                _run(*ex, "sysctl", "-qw", f"net.ipv4.conf.{key}.rp_filter=0", check=False)
+        yield topo
+    finally:
+        for ns in (topo.ns_ikewire, topo.ns_charon):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=STEP_TIMEOUT)
+
+
+STRONGSWAN_CONF = """\
+charon {{
+  load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pem pkcs1 pkcs8 pubkey constraints kdf kernel-libipsec kernel-netlink socket-default vici
+  port = 500
+  port_nat_t = 4500
+  retransmit_tries = 3
+  retransmit_timeout = 2.0
+{extra}
+  plugins {{
+    vici {{
+      socket = unix://{dir}/charon.vici
+    }}
+  }}
+  filelog {{
+    charon {{
+      path = {dir}/charon.log
+      time_format = %H:%M:%S
+      flush_line = yes
+      default = 1
+      ike = 4
+      chd = 4
+      mgr = 2
+      cfg = 2
+      net = 2
+      enc = 1
+    }}
+  }}
+}}
+"""
+
+SWANCTL_CONF = """\
+connections {{
+  {name} {{
+    version = 2
+    local_addrs = {charon_addr}
+    remote_addrs = {ikewire_addr}
+    proposals = {ike}
+    mobike = no
+    dpd_delay = 0
+    send_cert = always
+    local {{
+      auth = {auth}
+      id = {charon_id}{local_extra}
+    }}
+    remote {{
+      auth = {auth}
+      id = {ikewire_id}
+    }}
+    children {{
+      net {{
+        local_ts = {charon_inner}/32
+        remote_ts = {ikewire_inner}/32
+        esp_proposals = {esp}
+        start_action = none
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-interop {{
+    id-1 = {charon_id}
+    id-2 = {ikewire_id}
+    secret = "{psk}"
+  }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class PKI:
+    """A CA and the two end entities it certifies (PEM for charon, DER for ikewire)."""
+
+    ca_pem: bytes
+    charon_key_pem: bytes
+    charon_cert_pem: bytes
+    charon_cert_der: bytes
+    ikewire_key: Any
+    ikewire_cert_der: bytes
+
+
+def make_pki(kind: str) -> PKI:
+    """A fresh CA, charon and ikewire certificates (``kind``: "ecdsa" P-256 or "rsa")."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    def key() -> Any:
+        if kind == "rsa":
+            return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return ec.generate_private_key(ec.SECP256R1())
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(subject: str, pub: Any, issuer: str, signer: Any, ca: bool) -> x509.Certificate:
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(pub)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), False)
+        return b.sign(signer, hashes.SHA256())
+
+    ca_key, charon_key, ikewire_key = key(), key(), key()
+    ca = cert("ikewire interop CA", ca_key.public_key(), "ikewire interop CA", ca_key, True)
+    charon_cert = cert(CHARON_ID, charon_key.public_key(), "ikewire interop CA", ca_key, False)
+    ikewire_cert = cert(IKEWIRE_ID, ikewire_key.public_key(), "ikewire interop CA", ca_key, False)
+    pem, der = serialization.Encoding.PEM, serialization.Encoding.DER
+    return PKI(
+        ca_pem=ca.public_bytes(pem),
+        charon_key_pem=charon_key.private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        charon_cert_pem=charon_cert.public_bytes(pem),
+        charon_cert_der=charon_cert.public_bytes(der),
+        ikewire_key=ikewire_key,
+        ikewire_cert_der=ikewire_cert.public_bytes(der),
+    )
+
+
+class Charon:
+    """One running charon in the charon namespace, with its vici socket and log."""
+
+    def __init__(self, topo: Topology, directory: Path) -> None:
+        self.topo = topo
+        self.dir = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = directory / "charon.log"
+        self.uri = f"unix://{directory}/charon.vici"
+
+    def start(
+        self, name: str, ike: str, esp: str, *, pki: PKI | None = None, extra: str = ""
+    ) -> None:
+        """Start charon with one connection ``name``: PSK, or with ``pki`` certificates
+        (charon's key and certificate, the CA that issued ikewire's); ``extra`` are
+        more ``charon {}`` options (strongswan.conf syntax)."""
+        d = self.dir
+        for sub in ("x509", "x509ca", "private"):
+            (d / "swanctl" / sub).mkdir(parents=True, exist_ok=True)
+        local_extra = ""
+        if pki is not None:
+            (d / "swanctl" / "x509ca" / "ca.pem").write_bytes(pki.ca_pem)
+            (d / "swanctl" / "x509" / "charon.pem").write_bytes(pki.charon_cert_pem)
+            (d / "swanctl" / "private" / "charon.pem").write_bytes(pki.charon_key_pem)
+            local_extra = "\n      certs = charon.pem"
+        (d / "strongswan.conf").write_text(STRONGSWAN_CONF.format(dir=d, extra=extra))
+        (d / "swanctl" / "swanctl.conf").write_text(
+            SWANCTL_CONF.format(
+                name=name,
+                auth="psk" if pki is None else "pubkey",
+                local_extra=local_extra,
+                ike=ike,
+                esp=esp,
+                charon_addr=CHARON_ADDR,
+                ikewire_addr=IKEWIRE_ADDR,
+                charon_inner=CHARON_INNER,
+                ikewire_inner=IKEWIRE_INNER,
+                charon_id=CHARON_ID,
+                ikewire_id=IKEWIRE_ID,
+                psk=PSK.decode(),
+            )
+        )
+        script = f"mount -t tmpfs r /run && exec env STRONGSWAN_CONF={d}/strongswan.conf {CHARON}"
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.topo.ns_charon, "unshare", "-m",
+             "--propagation", "private", "sh", "-c", script],
+            stdout=open(d / "charon.stdout", "wb"),  # noqa: SIM115 - closed with the process
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not (d / "charon.vici").exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"charon did not start:\n{self.log_text()[-3000:]}")
+            time.sleep(0.05)
+        self.swanctl("--load-all", "--file", str(d / "swanctl" / "swanctl.conf"))
+
+    def swanctl(self, *args: str, timeout: float = STEP_TIMEOUT) -> str:
+        env = dict(os.environ, SWANCTL_DIR=str(self.dir / "swanctl"))
+        out = subprocess.run(
+            [SWANCTL, *args, "--uri", self.uri],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"swanctl {' '.join(args)} failed: {out.stdout}{out.stderr}")
+        return out.stdout
+
+    def swanctl_async(self, *args: str) -> subprocess.Popen[str]:
+        env = dict(os.environ, SWANCTL_DIR=str(self.dir / "swanctl"))
+        return subprocess.Popen(
+            [SWANCTL, *args, "--uri", self.uri],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+
+    def list_sas(self) -> dict[str, Any]:
+        """``swanctl --list-sas --raw`` parsed: {ike_sa_name: {key: value or dict}}."""
+        out: dict[str, Any] = {}
+        for line in self.swanctl("--list-sas", "--raw").splitlines():
+            line = line.strip()
+            if line.startswith("list-sa event"):
+                out.update(parse_vici_raw(line[len("list-sa event") :]))
+        return out
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+_TOKEN = re.compile(r"\s*(?:([A-Za-z0-9_.\-]+)\s*(=|\{|\[)|(\})|(\]))")
+
+
+def parse_vici_raw(text: str) -> dict[str, Any]:
+    """Parse swanctl's ``--raw`` output (vici message as text): ``k=v``, ``k {…}``,
+    ``k [a b]``. Values are strings; sections dicts; lists lists of strings."""
+    pos = 0
+    stack: list[dict[str, Any]] = [{}]
+    text = text.strip()
+    # the outer braces enclose the message
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"cannot parse vici raw at {pos}: {text[pos : pos + 40]!r}")
+        pos = m.end()
+        if m.group(3):
+            stack.pop()
+            continue
+        key, kind = m.group(1), m.group(2)
+        if kind == "{":
+            child: dict[str, Any] = {}
+            stack[-1][key] = child
+            stack.append(child)
+        elif kind == "[":
+            end = text.index("]", pos)
+            stack[-1][key] = text[pos:end].split()
+            pos = end + 1
+        elif text.startswith("[", pos):
+            end = text.index("]", pos)
+            stack[-1][key] = text[pos + 1 : end].split()
+            pos = end + 1
+        else:
+            end = pos
+            while end < len(text) and not text[end].isspace() and text[end] != "}":
+                end += 1
+            stack[-1][key] = text[pos:end]
+            pos = end
+    return stack[0]
+
+
+@pytest.fixture
+def charon(topology: Topology, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Charon]:
+    c = Charon(topology, tmp_path)
+    try:
+        yield c
+    finally:
+        c.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print(f"---- charon log ({c.log}) tail ----")
+            print(c.log_text()[-6000:])
+
+
+@pytest.fixture
+def sockets(topology: Topology) -> Iterator[tuple[socket.socket, socket.socket]]:
+    socks = topology.udp_sockets()
+    try:
+        yield socks[0], socks[1]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    rep = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"rep_{rep.when}", rep)
