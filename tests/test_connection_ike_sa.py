@@ -133,7 +133,12 @@ def test_full_handshake_psk() -> None:
     assert child_i.tsi == child_r.tsi and child_i.tsr == child_r.tsr
     assert i.keys == r.keys
     assert "ESTABLISHED" in i.describe() and "CURVE25519" in r.describe()
-    assert i.get_timer() is None and r.get_timer() is None
+    # nothing to retransmit: the next deadline is the Child SA's rekey (RFC 7296 §2.8),
+    # at 90 % of its lifetime less up to 10 % jitter
+    for conn in (i, r):
+        timer = conn.get_timer()
+        assert timer is not None
+        assert pair.now + 0.9 * 0.9 * 3600 <= timer <= pair.now + 0.9 * 3600
 
 
 def test_psk_auth_matches_rfc7296_formula() -> None:

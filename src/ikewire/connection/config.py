@@ -143,6 +143,16 @@ class IKEConfig:
     ``fragmentation`` announces RFC 7383 in IKE_SA_INIT; when both sides did, protected
     messages larger than ``fragment_size`` (an IP datagram size, as strongSwan's
     setting; RFC 7383 §2.5.1) are sent as Encrypted Fragments.
+    Lifetimes are each peer's own (RFC 7296 §2.8: not negotiated): an SA is rekeyed
+    at its rekey time (``ike_rekey_time``/``child_rekey_time``, default 90 % of the
+    lifetime) less a random share of up to ``rekey_jitter`` of it, so that two peers
+    rarely collide, and deleted at its lifetime (``ike_lifetime``/``child_lifetime``,
+    seconds). ``child_rekey_bytes``/``child_life_bytes`` and the ``_packets`` twins do
+    the same by volume, as the caller reports it with ``child_sa_used`` (0 = none).
+    ``dpd_delay``: a liveness check after that many seconds without traffic from the
+    peer (RFC 7296 §1.4; 0 = none). ``childless``: the initiator creates no Child SA
+    in IKE_AUTH when the responder supports RFC 6023. ``max_child_sas`` bounds the
+    Child SAs per IKE SA (beyond it a request gets NO_ADDITIONAL_SAS).
     ``window_size`` (RFC 7296 §2.3): how many of the peer's requests we take at once,
     announced with SET_WINDOW_SIZE when above 1; ``max_peer_window`` caps how many of
     ours we keep outstanding whatever the peer announces.
@@ -193,8 +203,18 @@ class IKEConfig:
     retransmit_timeout: float = 2.0
     retransmit_tries: int = 5
     nonce_size: int = 32
-    ike_lifetime: int = 10800
-    child_lifetime: int = 3600
+    ike_lifetime: float = 10800
+    child_lifetime: float = 3600
+    ike_rekey_time: float | None = None
+    child_rekey_time: float | None = None
+    rekey_jitter: float = 0.1
+    child_rekey_bytes: int = 0
+    child_life_bytes: int = 0
+    child_rekey_packets: int = 0
+    child_life_packets: int = 0
+    dpd_delay: float = 0.0
+    childless: bool = False
+    max_child_sas: int = 64
     rng: Rng = field(default=os.urandom, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -223,6 +243,25 @@ class IKEConfig:
                 ipaddress.ip_address(server)
             except ValueError:
                 raise ConfigError(f"DNS server {server!r} is not an IP address") from None
+        if self.ike_lifetime <= 0 or self.child_lifetime <= 0:
+            raise ConfigError("lifetimes must be positive")
+        for rekey, life, what in (
+            (self.ike_rekey_time, self.ike_lifetime, "ike"),
+            (self.child_rekey_time, self.child_lifetime, "child"),
+        ):
+            if rekey is not None and not 0 < rekey <= life:
+                raise ConfigError(f"{what}_rekey_time must be within (0, {what}_lifetime]")
+        if not 0 <= self.rekey_jitter < 1:
+            raise ConfigError("rekey_jitter must be within [0, 1)")
+        if (
+            min(self.child_rekey_bytes, self.child_life_bytes) < 0
+            or min(self.child_rekey_packets, self.child_life_packets) < 0
+        ):
+            raise ConfigError("volume limits must be >= 0 (0 = none)")
+        if self.dpd_delay < 0:
+            raise ConfigError("dpd_delay must be >= 0 (0 = none)")
+        if not 1 <= self.max_child_sas <= 4096:
+            raise ConfigError("max_child_sas must be within 1..4096")
         if not 576 <= self.fragment_size <= 65535:
             raise ConfigError("fragment_size must be within 576..65535 (RFC 7383 §2.5.1)")
         if not 1 <= self.window_size <= 64:

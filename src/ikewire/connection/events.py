@@ -52,7 +52,10 @@ class ChildSAEstablished:
     ``udp_encapsulation``: ESP goes inside UDP on the IKE SA's port-4500 path (RFC 3948),
     between our NAT-T port and ``remote_address``. ``tfc_padding``: the peer accepts
     TFC padding (it did not send ESP_TFC_PADDING_NOT_SUPPORTED); ``non_first_fragments``:
-    both sides agreed to NON_FIRST_FRAGMENTS_ALSO (RFC 7296 §3.10.1).
+    both sides agreed to NON_FIRST_FRAGMENTS_ALSO (RFC 7296 §3.10.1). A Child SA made
+    by a rekey (RFC 7296 §2.8) names the inbound SPI of the one it replaces in
+    ``rekeyed_spi`` (that one stays installed until its :class:`ChildSADeleted`:
+    make-before-break); ``generation`` counts the rekeys of this tunnel.
     """
 
     spi_in: bytes
@@ -73,6 +76,8 @@ class ChildSAEstablished:
     remote_address: tuple[str, int] | None = None
     tfc_padding: bool = True
     non_first_fragments: bool = False
+    rekeyed_spi: bytes | None = None
+    generation: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,19 @@ class ChildSADeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class IKESARekeyed:
+    """The IKE SA was rekeyed (RFC 7296 §2.18): new SPIs and keys, same Child SAs;
+    ``generation`` counts the rekeys."""
+
+    old_spi_i: bytes
+    old_spi_r: bytes
+    spi_i: bytes
+    spi_r: bytes
+    suite: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class PeerAlive:
     """The peer answered our liveness check (RFC 7296 §1.4)."""
 
@@ -141,6 +159,7 @@ Event = (
     | RetransmitTimeout
     | IKESADeleted
     | ChildSADeleted
+    | IKESARekeyed
     | PeerAlive
     | NotifyReceived
 )

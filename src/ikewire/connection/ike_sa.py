@@ -13,10 +13,11 @@ cache (§2.1), message IDs (§2.2), and the IKE SA Delete (§1.4.1).
 
 from __future__ import annotations
 
+import copy
 import functools
 import ipaddress
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -88,6 +89,8 @@ from ..wire.notify import (
     nat_detection_destination_ip,
     nat_detection_hash,
     nat_detection_source_ip,
+    rekey_sa,
+    rekey_sa_spi,
     set_window_size,
     signature_hash_algorithms,
     use_transport_mode,
@@ -103,6 +106,7 @@ from .events import (
     Event,
     IKESADeleted,
     IKESAEstablished,
+    IKESARekeyed,
     NotifyReceived,
     PeerAlive,
     RetransmitTimeout,
@@ -168,6 +172,7 @@ _RFC4754_BY_CURVE = {
     "secp384r1": AuthMethod.ECDSA_SHA384_P384,
     "secp521r1": AuthMethod.ECDSA_SHA512_P521,
 }
+_TEMPORARY_FAILURE = NotifyType.TEMPORARY_FAILURE
 _CHILD_ERRORS = frozenset(
     {
         NotifyType.NO_PROPOSAL_CHOSEN,
@@ -179,9 +184,16 @@ _CHILD_ERRORS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class ChildSA:
-    """One Child SA as the connection keeps it (for :meth:`IKEConnection.describe`)."""
+    """One Child SA as the connection keeps it (RFC 7296 §2.17, §2.8).
+
+    ``status``: INSTALLED; REKEYING (our rekey is out); REKEYED (replaced, the rekey's
+    initiator deletes it); DELETING (our Delete is out). ``nonces`` are the Ni and Nr
+    of the exchange that made it (the §2.8.1 collision rule compares them);
+    ``ours`` says whether we initiated that exchange. ``peer_rekey`` is the inbound
+    SPI of the SA the peer's rekey of this one created, while ours was out too.
+    """
 
     spi_in: bytes
     spi_out: bytes
@@ -189,6 +201,34 @@ class ChildSA:
     tsi: tuple[Selector, ...]
     tsr: tuple[Selector, ...]
     keys: ChildSAKeys
+    mode: str = "tunnel"
+    generation: int = 1
+    established_at: float = 0.0
+    nonces: tuple[bytes, bytes] = (b"", b"")
+    ours: bool = True
+    status: str = "INSTALLED"
+    rekey_at: float | None = None
+    expire_at: float | None = None
+    bytes_used: int = 0
+    packets_used: int = 0
+    peer_rekey: bytes = b""
+
+
+@dataclass(slots=True)
+class _ChildRequest:
+    """Our CREATE_CHILD_SA request in flight (RFC 7296 §1.3): what its response needs.
+    ``kind`` is "new", "rekey_child" or "rekey_ike"; ``spi`` our new SPI; ``old_spi``
+    the inbound SPI of the Child SA being rekeyed."""
+
+    kind: str
+    spi: bytes
+    ni: bytes
+    group: int
+    ke: KeyExchange | None
+    old_spi: bytes = b""
+    tsi: tuple[Selector, ...] = ()
+    tsr: tuple[Selector, ...] = ()
+    retries: int = 0
 
 
 @dataclass(slots=True)
@@ -204,6 +244,7 @@ class _Outstanding:
     deadline: float
     purpose: str
     context: tuple[bytes, ...] = ()
+    request: _ChildRequest | None = None
 
 
 @dataclass(slots=True)
@@ -214,6 +255,7 @@ class _Pending:
     inner: list[Payload]
     purpose: str
     context: tuple[bytes, ...] = ()
+    request: _ChildRequest | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -240,6 +282,17 @@ def _hash_list(msg: Message) -> tuple[HashAlgorithm | int, ...]:
             except DecodeError:
                 return ()
     return ()
+
+
+def _redundant(mine: tuple[bytes, bytes], theirs: tuple[bytes, bytes]) -> bool:
+    """RFC 7296 §2.8.1/§2.8.2: after a rekey collision, the new SA whose exchange used
+    the lowest of the four nonces is the redundant one (octet-wise comparison; on
+    an equal lowest nonce the other nonces decide)."""
+    return (min(mine), max(mine)) < (min(theirs), max(theirs))
+
+
+def _has_notify(msg: Message, notify_type: NotifyType) -> bool:
+    return any(n.notify_type == notify_type for n in msg.notifies())
 
 
 def _name(value: int) -> str:
@@ -325,6 +378,20 @@ class IKEConnection:
         self._first_fragments: dict[tuple[bool, int], bytes] = {}
         self._datagrams: list[tuple[bytes, Address]] = []
         self._events: deque[Event] = deque()
+        # The SA lifecycle (RFC 7296 §2.8, §2.18): rekey and hard-expiry deadlines of
+        # the IKE SA; requests to retry after TEMPORARY_FAILURE (§2.25); the peer's IKE
+        # rekey answered while ours was out (§2.8.2); the previous or redundant IKE SAs
+        # kept only to finish their Delete exchange, each with a deadline.
+        self.generation = 1
+        self.established_at: float | None = None
+        self._ike_rekey_at: float | None = None
+        self._ike_expire_at: float | None = None
+        self._last_traffic = 0.0
+        self._retries: list[tuple[float, str, bytes]] = []
+        self._peer_ike_rekey: tuple[Proposal, IKESAKeys, int, tuple[bytes, bytes]] | None = None
+        self._side: list[tuple[IKEConnection, float]] = []
+        self._is_side = False
+        self._childless = False
 
     # ------------------------------------------------------------------ public API
 
@@ -355,11 +422,19 @@ class IKEConnection:
         port 500, or on port 4500 with its non-ESP marker (RFC 3948 §2.2). Malformed
         messages, messages for another SA, and anything that fails integrity are
         dropped, state unchanged."""
-        data, framed = _unframe(bytes(data))
+        raw = bytes(data)
+        data, framed = _unframe(raw)
         try:
             msg = decode_v2(data)
         except DecodeError:
             return
+        for side, _ in self._side:
+            if msg.spi_i == side.spi_i and msg.spi_r == side.spi_r:
+                side.receive_datagram(raw, addr, now)  # the previous or redundant IKE SA
+                self._collect_side(side)
+                return
+        if msg.spi_i == self.spi_i:
+            self._last_traffic = max(self._last_traffic, now)
         if msg.is_initiator == (self.role is Role.INITIATOR):
             return  # our own direction reflected back (RFC 7296 §3.1 I flag)
         if self.state in (State.CLOSED, State.FAILED):
@@ -375,9 +450,16 @@ class IKEConnection:
         else:
             self._receive_request(msg, data, addr, now, framed)
 
+    def _collect_side(self, side: IKEConnection) -> None:
+        self._datagrams.extend(side.datagrams_to_send(0.0))
+        while side.next_event() is not None:
+            pass  # a side SA's own events (its Delete) are no news to the caller
+
     def datagrams_to_send(self, now: float) -> list[tuple[bytes, Address]]:
         """The datagrams to send now, each with its destination. IKE messages for port
         4500 already carry the non-ESP marker; a single 0xFF octet is a NAT-keepalive."""
+        for side, _ in self._side:
+            self._collect_side(side)
         out, self._datagrams = self._datagrams, []
         if out:
             self._last_sent = now
@@ -394,6 +476,12 @@ class IKEConnection:
         """The next deadline (retransmission or NAT-keepalive), or None."""
         deadlines = [o.deadline for o in self._outstanding.values()]
         deadlines += [r.deadline for r in self._reassemblers.values() if r.deadline is not None]
+        deadlines += self._lifecycle_deadlines()
+        for side, until in self._side:
+            deadlines.append(until)
+            t = side.get_timer()
+            if t is not None:
+                deadlines.append(t)
         keepalive = self._keepalive_deadline()
         if keepalive is not None:
             deadlines.append(keepalive)
@@ -401,7 +489,13 @@ class IKEConnection:
 
     def handle_timer(self, now: float) -> None:
         """Retransmit the outstanding request with doubled timeout (RFC 7296 §2.4), or
-        give up after ``config.retransmit_tries`` sends; send a due NAT-keepalive."""
+        give up after ``config.retransmit_tries`` sends; send a due NAT-keepalive;
+        rekey, expire and check liveness when due (RFC 7296 §2.8, §1.4)."""
+        for side, until in list(self._side):
+            side.handle_timer(now)
+            self._collect_side(side)
+            if now >= until:
+                self._side.remove((side, until))  # bounded: gone after its deadline
         for key, reassembler in list(self._reassemblers.items()):
             if reassembler.expire(now) is not None:
                 self._drop_reassembly(key)  # RFC 7383 §2.6: incomplete, timed out
@@ -423,6 +517,7 @@ class IKEConnection:
             o.timeout *= 2
             o.deadline = now + o.timeout
             self._queue_all(o.data)  # RFC 7383 §2.5.3: every fragment again
+        self._run_lifecycle(now)
 
     def next_event(self) -> Event | None:
         """The oldest event not yet taken, or None."""
@@ -459,6 +554,9 @@ class IKEConnection:
         child = self._child_by_spi_in(spi_in)
         if child is None:
             raise ConfigError(f"no Child SA with inbound SPI {spi_in.hex()}")
+        if child.status == "DELETING":
+            return
+        child.status = "DELETING"
         delete = Delete(child.proposal.protocol_id, 4, (spi_in,))
         self._send_request(ExchangeType.INFORMATIONAL, [delete], now, "delete_child", (spi_in,))
 
@@ -592,9 +690,10 @@ class IKEConnection:
         now: float,
         purpose: str,
         context: tuple[bytes, ...] = (),
+        request: _ChildRequest | None = None,
     ) -> None:
         """Queue a protected request; it leaves as soon as the peer's window allows."""
-        self._pending.append(_Pending(exchange, inner, purpose, context))
+        self._pending.append(_Pending(exchange, inner, purpose, context, request))
         self._flush(now)
 
     def _window_open(self) -> bool:
@@ -609,7 +708,7 @@ class IKEConnection:
             message_id = self._next_request_id
             self._next_request_id += 1
             data = self._seal(p.exchange, message_id, p.inner, response=False)
-            self._transmit(data, message_id, p.exchange, now, p.purpose, p.context)
+            self._transmit(data, message_id, p.exchange, now, p.purpose, p.context, p.request)
 
     def _transmit(
         self,
@@ -619,10 +718,11 @@ class IKEConnection:
         now: float,
         purpose: str,
         context: tuple[bytes, ...] = (),
+        request: _ChildRequest | None = None,
     ) -> None:
         timeout = self.config.retransmit_timeout
         self._outstanding[message_id] = _Outstanding(
-            message_id, exchange, data, 1, timeout, now + timeout, purpose, context
+            message_id, exchange, data, 1, timeout, now + timeout, purpose, context, request
         )
         self._queue_all(data)
 
@@ -755,12 +855,17 @@ class IKEConnection:
             if inner is None:
                 return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
         if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
-            self._on_auth_request(msg, data, addr, framed, inner)
+            self._on_auth_request(msg, data, addr, framed, inner, now)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
             State.DELETING,
         ):
             self._on_informational_request(msg, data, addr, framed, now, inner)
+        elif msg.exchange_type == ExchangeType.CREATE_CHILD_SA and self.state in (
+            State.ESTABLISHED,
+            State.DELETING,
+        ):
+            self._on_create_child_request(msg, data, addr, framed, now, inner)
         # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
         # exchanges (CREATE_CHILD_SA) are not implemented here.
 
@@ -783,6 +888,8 @@ class IKEConnection:
         if o.purpose == "auth":
             if self.state is State.AUTH_SENT:
                 self._on_auth_response(msg, data, now, inner)
+        elif o.purpose == "create_child":
+            self._on_create_child_response(msg, o, inner, now)
         else:
             self._on_informational_response(msg, data, o, now, inner)
 
@@ -861,6 +968,7 @@ class IKEConnection:
             *self._nat_notifies(bytes(8)),
             *([fragmentation_supported()] if self.config.fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
+            *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self.config.childless else []),
         ]
         msg = Message.create(ExchangeType.IKE_SA_INIT, payloads, spi_i=self.spi_i)
         self._init_request = encode_v2(msg)
@@ -899,6 +1007,8 @@ class IKEConnection:
         self._peer_hashes = _hash_list(msg)
         # RFC 7383 §2.3: announced back only when the initiator announced it
         self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
+        # RFC 6023 §3: we support childless IKE SAs; announced back when asked
+        self._childless = _has_notify(msg, NotifyType.CHILDLESS_IKEV2_SUPPORTED)
         self._nr = self._rng(self.config.nonce_size)
         self.spi_r = self._rng(8)
         self._check_nat(msg, addr)
@@ -910,6 +1020,7 @@ class IKEConnection:
             *(self._nat_notifies(self.spi_r) if self._peer_nat_notifies(msg) else ()),
             *([fragmentation_supported()] if self._fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
+            *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self._childless else []),
             *self._certreq(),
         ]
         response = Message.create(
@@ -994,6 +1105,9 @@ class IKEConnection:
         self._nr = nonce.data
         self._peer_hashes = _hash_list(msg)
         self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
+        self._childless = self.config.childless and _has_notify(
+            msg, NotifyType.CHILDLESS_IKEV2_SUPPORTED
+        )
         self._note_certreq(msg.payloads)
         self.spi_r = msg.spi_r
         self._init_response = data
@@ -1182,8 +1296,9 @@ class IKEConnection:
                     ),
                 )
             )
-        inner += self._child_notifies(transport=self.config.mode == "transport")
-        inner += [SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
+        if not self._childless:
+            inner += self._child_notifies(transport=self.config.mode == "transport")
+            inner += [SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
         if self._window > 1:
             inner.append(set_window_size(self._window))  # RFC 7296 §2.3
         self._send_request(ExchangeType.IKE_AUTH, inner, now, "auth")
@@ -1195,6 +1310,7 @@ class IKEConnection:
         addr: Address,
         framed: bool,
         inner: tuple[Payload, ...],
+        now: float,
     ) -> None:
         self._update_path(addr, framed)
         p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
@@ -1237,7 +1353,7 @@ class IKEConnection:
         reply += [IDr(local.id_type, local.data), *self._own_cert(), own_auth]
         child_events: list[Event] = []
         try:
-            reply += self._accept_child(p, child_events)
+            reply += self._accept_child(p, child_events, now)
         except ProtocolError as e:
             # RFC 7296 §2.21.3: the IKE SA stands, the Child SA is refused.
             reply.append(Notify(e.notify, e.data))
@@ -1247,6 +1363,7 @@ class IKEConnection:
         response = self._seal(ExchangeType.IKE_AUTH, msg.message_id, reply, response=True)
         self._advance(Stimulus.RECV_AUTH_REQUEST)
         self._respond(msg.message_id, data, response)
+        self._ike_established(now)
         self._events.append(self._established_event())
         self._events.extend(child_events)
 
@@ -1319,10 +1436,12 @@ class IKEConnection:
                 dns.append(str(ipaddress.IPv6Address(value)))
         self.virtual_ips, self.dns_servers = tuple(ips), tuple(dns)
 
-    def _accept_child(self, p: Message, events: list[Event]) -> list[Payload]:
+    def _accept_child(self, p: Message, events: list[Event], now: float) -> list[Payload]:
         """The responder's first Child SA (RFC 7296 §2.7, §2.9, §2.17), with the
         CP reply (§2.19) and the mode and status notifies (§1.3.1)."""
         sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
+        if sa is None and tsi is None and tsr is None and self._childless:
+            return []  # RFC 6023 §3: a childless IKE SA, as we both announced
         if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
             raise ProtocolError("no Child SA proposed", notify=NotifyType.NO_PROPOSAL_CHOSEN)
         answer = select_proposal(sa.proposals, self._esp_proposals)
@@ -1344,6 +1463,8 @@ class IKEConnection:
             events,
             transport=transport,
             peer_notifies=asked,
+            now=now,
+            ours=False,  # the peer's IKE_AUTH made it: its TSi is the peer's side
         )
         return [
             *cp_reply,
@@ -1364,10 +1485,32 @@ class IKEConnection:
         *,
         transport: bool,
         peer_notifies: set[int],
-    ) -> None:
+        now: float,
+        nonces: tuple[bytes, bytes] | None = None,
+        secret: bytes | None = None,
+        ours: bool = True,
+        replaces: ChildSA | None = None,
+    ) -> ChildSA:
+        """Derive the KEYMAT (RFC 7296 §2.17: the IKE_AUTH nonces, or a CREATE_CHILD_SA
+        exchange's with its optional new key exchange), keep the SA, and announce it."""
         assert self.keys is not None
-        keys = derive_child_sa_keys(proposal, self.keys, self._ni, self._nr)
-        child = ChildSA(spi_in, spi_out, proposal, tsi, tsr, keys)
+        ni, nr = nonces if nonces is not None else (self._ni, self._nr)
+        keys = derive_child_sa_keys(proposal, self.keys, ni, nr, shared_secret=secret)
+        generation = replaces.generation + 1 if replaces is not None else 1
+        child = ChildSA(
+            spi_in,
+            spi_out,
+            proposal,
+            tsi,
+            tsr,
+            keys,
+            mode="transport" if transport else "tunnel",
+            generation=generation,
+            established_at=now,
+            nonces=(ni, nr),
+            ours=ours,
+        )
+        self._schedule_child(child, now)
         self.child_sas.append(child)
         if self.role is Role.INITIATOR:
             ein, ain, eout, aout = keys.sk_er, keys.sk_ar, keys.sk_ei, keys.sk_ai
@@ -1396,8 +1539,11 @@ class IKEConnection:
                     self.config.non_first_fragments
                     and NotifyType.NON_FIRST_FRAGMENTS_ALSO in peer_notifies
                 ),
+                rekeyed_spi=replaces.spi_in if replaces is not None else None,
+                generation=generation,
             )
         )
+        return child
 
     def _established_event(self) -> IKESAEstablished:
         return IKESAEstablished(
@@ -1450,18 +1596,23 @@ class IKEConnection:
         self._read_cp_reply(p)
         self.remote_identity = idr.value
         self._advance(Stimulus.RECV_AUTH_RESPONSE)
+        self._ike_established(now)
         events: list[Event] = [self._established_event()]
         try:
-            self._check_child(p, notifies, events)
+            self._check_child(p, notifies, events, now)
         except ProtocolError as e:
             events.append(ConnectionFailed(e.notify, e.reason))
         self._events.extend(events)
 
-    def _check_child(self, p: Message, notifies: dict[int, Notify], events: list[Event]) -> None:
+    def _check_child(
+        self, p: Message, notifies: dict[int, Notify], events: list[Event], now: float
+    ) -> None:
         """The initiator's checks of the first Child SA (RFC 7296 §3.3.6, §2.9)."""
         for code in _CHILD_ERRORS:
             if code in notifies:
                 raise ProtocolError(f"Child SA refused: {_name(code)}", notify=code)
+        if self._childless:
+            return  # RFC 6023: no Child SA was asked for
         sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
         if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
             raise ProtocolError("IKE_AUTH response without SA, TSi or TSr")
@@ -1480,7 +1631,672 @@ class IKEConnection:
             events,
             transport=NotifyType.USE_TRANSPORT_MODE in answered,
             peer_notifies=answered,
+            now=now,
         )
+
+    # ------------------------------------------------------------------ CREATE_CHILD_SA
+
+    def create_child(
+        self,
+        now: float,
+        *,
+        local_ts: Sequence[str | Selector] | None = None,
+        remote_ts: Sequence[str | Selector] | None = None,
+    ) -> None:
+        """Another Child SA (RFC 7296 §1.3.1): CREATE_CHILD_SA with the configured
+        proposals (a KE group in them means PFS) and these or the configured traffic
+        selectors; :class:`ChildSAEstablished` or :class:`ConnectionFailed` follows."""
+        self._require_established("create a Child SA")
+        tsi = as_selectors(tuple(local_ts)) if local_ts is not None else self._local_ts
+        tsr = as_selectors(tuple(remote_ts)) if remote_ts is not None else self._remote_ts
+        self._request_child("new", now, tsi=tsi, tsr=tsr)
+
+    def rekey_child(self, spi_in: bytes, now: float) -> None:
+        """Rekey a Child SA (RFC 7296 §2.8): CREATE_CHILD_SA with N(REKEY_SA); the new
+        SA is announced first, then the old one is deleted (make-before-break)."""
+        self._require_established("rekey a Child SA")
+        child = self._child_by_spi_in(spi_in)
+        if child is None or child.status != "INSTALLED":
+            raise ConfigError(f"no installed Child SA with inbound SPI {spi_in.hex()}")
+        self._start_child_rekey(child, now)
+
+    def rekey_ike(self, now: float) -> None:
+        """Rekey the IKE SA (RFC 7296 §2.18): new SPIs and keys from the old SK_d; the
+        Child SAs move over and the old IKE SA is deleted (:class:`IKESARekeyed`)."""
+        self._require_established("rekey the IKE SA")
+        if self._rekeying_ike():
+            raise ConfigError("an IKE SA rekey is already in progress")
+        self._request_child("rekey_ike", now)
+
+    def child_sa_used(
+        self, spi_in: bytes, now: float, *, octets: int = 0, packets: int = 0
+    ) -> None:
+        """Report traffic on a Child SA (the data path is the caller's): counts toward
+        its volume limits (RFC 4301 §4.4.2.1 lifetimes in bytes and packets) and, as
+        traffic from the peer, postpones the liveness check."""
+        child = self._child_by_spi_in(spi_in)
+        if child is None:
+            raise ConfigError(f"no Child SA with inbound SPI {spi_in.hex()}")
+        if octets < 0 or packets < 0:
+            raise ConfigError("octets and packets must be >= 0")
+        child.bytes_used += octets
+        child.packets_used += packets
+        if octets or packets:
+            self._last_traffic = max(self._last_traffic, now)
+        cfg = self.config
+        if (cfg.child_life_bytes and child.bytes_used >= cfg.child_life_bytes) or (
+            cfg.child_life_packets and child.packets_used >= cfg.child_life_packets
+        ):
+            if child.status != "DELETING" and self.state is State.ESTABLISHED:
+                self.delete_child(child.spi_in, now)  # the hard limit (RFC 4301 §4.4.2.1)
+        elif (
+            (cfg.child_rekey_bytes and child.bytes_used >= cfg.child_rekey_bytes)
+            or (cfg.child_rekey_packets and child.packets_used >= cfg.child_rekey_packets)
+        ) and (child.status == "INSTALLED" and self.state is State.ESTABLISHED):
+            self._start_child_rekey(child, now)
+
+    def _start_child_rekey(self, child: ChildSA, now: float) -> None:
+        child.status = "REKEYING"
+        child.rekey_at = None
+        # the rekey's TSi is our side (RFC 7296 §1.3.3): the child's as we made it, or
+        # swapped when the peer's exchange made it
+        tsi, tsr = (child.tsi, child.tsr) if child.ours else (child.tsr, child.tsi)
+        self._request_child("rekey_child", now, old=child, tsi=tsi, tsr=tsr)
+
+    def _rekeying_ike(self) -> bool:
+        requests = [o.request for o in self._outstanding.values()]
+        requests += [p.request for p in self._pending]
+        return any(r is not None and r.kind == "rekey_ike" for r in requests)
+
+    def _draw_spi(self, size: int) -> bytes:
+        """A fresh non-zero SPI (RFC 7296 §3.3.1: zero is reserved)."""
+        for _ in range(16):
+            spi = self._rng(size)
+            if any(spi) and spi[:4] != _MARKER[: min(4, size)]:
+                return spi
+        raise ConfigError("the random source gives only zero SPIs")
+
+    def _request_child(
+        self,
+        kind: str,
+        now: float,
+        *,
+        old: ChildSA | None = None,
+        tsi: tuple[Selector, ...] = (),
+        tsr: tuple[Selector, ...] = (),
+        group: int | None = None,
+        retries: int = 0,
+    ) -> None:
+        """Build and queue a CREATE_CHILD_SA request (RFC 7296 §1.3.1-§1.3.3)."""
+        if kind == "rekey_ike":
+            spi = self._draw_spi(8)
+            chosen_group = self._ke_group if group is None else group
+        else:
+            spi = self._draw_spi(4)
+            first = self._esp_proposals[0].ke_method
+            chosen_group = (int(first) if first else 0) if group is None else group
+        ke = new_key_exchange(chosen_group, rng=self._rng, initiator=True) if chosen_group else None
+        request = _ChildRequest(
+            kind,
+            spi,
+            self._rng(self.config.nonce_size),
+            chosen_group,
+            ke,
+            old.spi_in if old is not None else b"",
+            tsi,
+            tsr,
+            retries,
+        )
+        self._send_request(
+            ExchangeType.CREATE_CHILD_SA,
+            self._child_request_payloads(request, old),
+            now,
+            "create_child",
+            request=request,
+        )
+
+    def _child_request_payloads(self, req: _ChildRequest, old: ChildSA | None) -> list[Payload]:
+        ke = [KE(req.group, req.ke.public_value())] if req.ke is not None else []
+        if req.kind == "rekey_ike":
+            # RFC 7296 §1.3.2: SA (protocol IKE, our new 8-octet SPI), Ni, KEi
+            offered = tuple(p._replace(spi=req.spi) for p in self._ike_proposals)
+            return [SA(offered), Nonce(req.ni), *ke]
+        payloads: list[Payload] = []
+        if old is not None:
+            # RFC 7296 §1.3.3: N(REKEY_SA) names the SA by our inbound SPI
+            payloads.append(rekey_sa(old.proposal.protocol_id, old.spi_in))
+        payloads += self._child_notifies(transport=self.config.mode == "transport")
+        offered = tuple(p._replace(spi=req.spi) for p in self._esp_proposals)
+        return [*payloads, SA(offered), Nonce(req.ni), *ke, TSi(req.tsi), TSr(req.tsr)]
+
+    # ---- the responder
+
+    def _on_create_child_request(
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        framed: bool,
+        now: float,
+        inner: tuple[Payload, ...],
+    ) -> None:
+        """RFC 7296 §1.3: a new Child SA, a Child SA rekey, or an IKE SA rekey; errors
+        answered with the RFC's notify, the IKE SA kept (§2.21.3)."""
+        self._update_path(addr, framed)
+        p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
+        notifies = {int(n.notify_type): n for n in p.notifies()}
+        sa, nonce, ke = p.get(SA), p.get(Nonce), p.get(KE)
+        events: list[Event] = []
+        switch: Callable[[], None] | None = None
+        try:
+            if type(sa) is not SA or type(nonce) is not Nonce or not sa.proposals:
+                raise ProtocolError(
+                    "CREATE_CHILD_SA request without SA or Nonce",
+                    notify=NotifyType.INVALID_SYNTAX,
+                )
+            peer_ke = ke if type(ke) is KE else None
+            if self.state is State.DELETING:
+                # RFC 7296 §2.25.2: we are closing this IKE SA
+                raise ProtocolError("the IKE SA is being deleted", notify=_TEMPORARY_FAILURE)
+            if sa.proposals[0].protocol_id == ProtocolId.IKE:
+                reply, switch = self._answer_ike_rekey(sa, nonce, peer_ke, now)
+            else:
+                rekey = notifies.get(NotifyType.REKEY_SA)
+                reply = self._answer_child(p, sa, nonce, peer_ke, rekey, events, now)
+        except ProtocolError as e:
+            reply = [Notify(e.notify, e.data)]
+            events = []
+            switch = None
+        response = self._seal(ExchangeType.CREATE_CHILD_SA, msg.message_id, reply, response=True)
+        self._respond(msg.message_id, data, response)
+        self._events.extend(events)
+        if switch is not None:
+            switch()
+
+    def _answer_child(
+        self,
+        p: Message,
+        sa: SA,
+        nonce: Nonce,
+        ke: KE | None,
+        rekey: Notify | None,
+        events: list[Event],
+        now: float,
+    ) -> list[Payload]:
+        old: ChildSA | None = None
+        if rekey is not None:
+            protocol, spi = rekey_sa_spi(rekey)
+            old = next((c for c in self.child_sas if c.spi_out == spi), None)
+            if old is None:
+                # RFC 7296 §2.25.1: it does not exist (a Delete crossed the request)
+                return [Notify(NotifyType.CHILD_SA_NOT_FOUND, b"", protocol, spi)]
+            if old.status == "DELETING":
+                raise ProtocolError("that Child SA is being deleted", notify=_TEMPORARY_FAILURE)
+        elif len(self.child_sas) >= self.config.max_child_sas:
+            raise ProtocolError(
+                f"already {len(self.child_sas)} Child SAs", notify=NotifyType.NO_ADDITIONAL_SAS
+            )
+        if self._rekeying_ike():
+            # strongSwan and RFC 7296 §2.25.2 practice: not while the IKE SA moves
+            raise ProtocolError("the IKE SA is being rekeyed", notify=_TEMPORARY_FAILURE)
+        tsi, tsr = p.get(TSi), p.get(TSr)
+        if not (type(tsi) is TSi and type(tsr) is TSr):
+            raise ProtocolError(
+                "CREATE_CHILD_SA without TSi or TSr", notify=NotifyType.INVALID_SYNTAX
+            )
+        answer = select_proposal(
+            sa.proposals, self._esp_proposals, ke_group=int(ke.group) if ke else None
+        )
+        offered = next(o for o in sa.proposals if o.number == answer.number)
+        group = int(answer.ke_method or 0)
+        secret: bytes | None = None
+        payload_ke: list[Payload] = []
+        if group:
+            if ke is None or int(ke.group) != group:
+                # RFC 7296 §1.3: INVALID_KE_PAYLOAD names the group we want
+                raise ProtocolError(
+                    "KE group mismatch",
+                    notify=NotifyType.INVALID_KE_PAYLOAD,
+                    data=int(group).to_bytes(2, "big"),
+                )
+            mine = new_key_exchange(group, rng=self._rng, initiator=False)
+            secret = mine.compute_secret(ke.data)
+            payload_ke = [KE(group, mine.public_value())]
+        narrowed_i = narrow(tsi.selectors, self._remote_policy())
+        narrowed_r = narrow(tsr.selectors, self._local_ts)
+        asked = {int(n.notify_type) for n in p.notifies()}
+        transport = NotifyType.USE_TRANSPORT_MODE in asked and self.config.mode == "transport"
+        nr = self._rng(self.config.nonce_size)
+        spi_in = self._draw_spi(4)
+        answer = answer._replace(spi=spi_in)
+        child = self._add_child(
+            answer,
+            spi_in,
+            offered.spi,
+            narrowed_i,
+            narrowed_r,
+            events,
+            transport=transport,
+            peer_notifies=asked,
+            now=now,
+            nonces=(nonce.data, nr),
+            secret=secret,
+            ours=False,
+            replaces=old,
+        )
+        if old is not None:
+            if old.status == "REKEYING":
+                old.peer_rekey = child.spi_in  # §2.8.1: both rekeyed it; settled later
+            else:
+                old.status = "REKEYED"  # the peer, who started the rekey, deletes it
+                old.rekey_at = None
+        return [
+            *self._child_notifies(transport=transport),
+            SA((answer,)),
+            Nonce(nr),
+            *payload_ke,
+            TSi(narrowed_i),
+            TSr(narrowed_r),
+        ]
+
+    def _remote_policy(self) -> tuple[Selector, ...]:
+        """The peer's side of our policy; a leased virtual IP narrows it (§2.19)."""
+        if self._leased and self.virtual_ips:
+            host = self.virtual_ips[0]
+            return (ts_from_string(f"{host}/{128 if ':' in host else 32}"),)
+        return self._remote_ts
+
+    def _answer_ike_rekey(
+        self, sa: SA, nonce: Nonce, ke: KE | None, now: float
+    ) -> tuple[list[Payload], Callable[[], None] | None]:
+        """RFC 7296 §1.3.2, §2.18: answer an IKE SA rekey; the switch to the new SA
+        happens after the answer leaves under the old keys — unless our own rekey is
+        out too (§2.8.2), then the nonces decide once both exchanges are done."""
+        if any(
+            x.request is not None and x.request.kind != "rekey_ike"
+            for x in self._outstanding.values()
+        ):
+            raise ProtocolError("Child SA exchanges are in progress", notify=_TEMPORARY_FAILURE)
+        answer = select_proposal(
+            sa.proposals, self._ike_proposals, ke_group=int(ke.group) if ke else None
+        )
+        offered = next(o for o in sa.proposals if o.number == answer.number)
+        group = int(answer.ke_method or 0)
+        if ke is None or int(ke.group) != group:
+            raise ProtocolError(
+                "KE group mismatch",
+                notify=NotifyType.INVALID_KE_PAYLOAD,
+                data=group.to_bytes(2, "big"),
+            )
+        if len(offered.spi) != 8:
+            raise ProtocolError(
+                "IKE SA rekey without an 8-octet SPI", notify=NotifyType.INVALID_SYNTAX
+            )
+        mine = new_key_exchange(group, rng=self._rng, initiator=False)
+        secret = mine.compute_secret(ke.data)
+        nr = self._rng(self.config.nonce_size)
+        spi_r = self._draw_spi(8)
+        assert self.keys is not None
+        keys = derive_ike_sa_keys(
+            answer,
+            secret,
+            nonce.data,
+            nr,
+            offered.spi,
+            spi_r,
+            old_sk_d=self.keys.sk_d,
+            old_prf_id=self.keys.prf_id,
+        )
+        reply: list[Payload] = [
+            SA((answer._replace(spi=spi_r),)),
+            Nonce(nr),
+            KE(group, mine.public_value()),
+        ]
+        suite = answer._replace(spi=b"")
+        if self._rekeying_ike():
+            self._peer_ike_rekey = (suite, keys, group, (nonce.data, nr))
+            return reply, None
+
+        def switch() -> None:
+            self._switch_ike_sa(suite, keys, group, Role.RESPONDER, now).close_later(now)
+
+        return reply, switch
+
+    # ---- the initiator
+
+    def _on_create_child_response(
+        self, msg: Message, o: _Outstanding, inner: tuple[Payload, ...], now: float
+    ) -> None:
+        req = o.request
+        assert req is not None
+        self._complete(msg.message_id, now)
+        p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
+        old = self._child_by_spi_in(req.old_spi) if req.old_spi else None
+        errors = [n for n in p.notifies() if n.is_error]
+        try:
+            if errors:
+                self._child_refused(req, errors[0], old, now)
+                return
+            if req.kind == "rekey_ike":
+                self._finish_ike_rekey(p, req, now)
+            else:
+                self._finish_child(p, req, old, now)
+        except (ProtocolError, ConfigError, DecodeError) as e:
+            notify = e.notify if isinstance(e, ProtocolError) else NotifyType.INVALID_SYNTAX
+            reason = e.reason if isinstance(e, ProtocolError) else str(e)
+            if old is not None and old.status == "REKEYING":
+                old.status = "INSTALLED"
+            if req.kind == "rekey_ike":
+                self._settle_lost_ike_rekey(now)
+            self._events.append(ConnectionFailed(int(notify), f"CREATE_CHILD_SA: {reason}"))
+
+    def _child_refused(
+        self, req: _ChildRequest, n: Notify, old: ChildSA | None, now: float
+    ) -> None:
+        """RFC 7296 §1.3, §2.25: the responder refused our request."""
+        code = int(n.notify_type)
+        if old is not None and old.status == "REKEYING":
+            old.status = "INSTALLED"
+        retry_kind = req.kind
+        if code == NotifyType.INVALID_KE_PAYLOAD and req.retries < self.config.max_init_retries:
+            props = self._ike_proposals if req.kind == "rekey_ike" else self._esp_proposals
+            try:
+                group = int(check_invalid_ke(props, int(invalid_ke_group(n)), sent=req.group))
+            except (ProtocolError, DecodeError) as e:
+                self._events.append(ConnectionFailed(code, f"CREATE_CHILD_SA: {e}"))
+                return
+            if old is not None:
+                old.status = "REKEYING"
+            self._request_child(
+                retry_kind,
+                now,
+                old=old,
+                tsi=req.tsi,
+                tsr=req.tsr,
+                group=group,
+                retries=req.retries + 1,
+            )
+            return
+        if code == NotifyType.TEMPORARY_FAILURE:
+            # RFC 7296 §2.25: "retry later", after a random delay so that the two
+            # peers do not collide again
+            delay = 1.0 + 4.0 * int.from_bytes(self._rng(2), "big") / 65536
+            self._retries.append((now + delay, retry_kind, req.old_spi))
+        elif req.kind == "rekey_ike":
+            self._settle_lost_ike_rekey(now)
+        self._events.append(
+            ConnectionFailed(
+                code, f"CREATE_CHILD_SA ({req.kind}) refused: {_name(to_enum(NotifyType, code))}"
+            )
+        )
+
+    def _finish_child(
+        self, p: Message, req: _ChildRequest, old: ChildSA | None, now: float
+    ) -> None:
+        sa, nonce, ke, tsi, tsr = p.get(SA), p.get(Nonce), p.get(KE), p.get(TSi), p.get(TSr)
+        if not (type(sa) is SA and type(nonce) is Nonce and type(tsi) is TSi and type(tsr) is TSr):
+            raise ProtocolError("CREATE_CHILD_SA response without SA, Nonce, TSi or TSr")
+        offered = tuple(x._replace(spi=req.spi) for x in self._esp_proposals)
+        check_selected(offered, sa.proposals)
+        chosen = sa.proposals[0]
+        group = int(chosen.ke_method or 0)
+        secret: bytes | None = None
+        if group:
+            if group != req.group or req.ke is None or type(ke) is not KE or int(ke.group) != group:
+                raise ProtocolError("the responder's KE group is not the one we sent")
+            secret = req.ke.compute_secret(ke.data)
+        check_narrowed(tsi.selectors, req.tsi)
+        check_narrowed(tsr.selectors, req.tsr)
+        answered = {int(n.notify_type) for n in p.notifies()}
+        events: list[Event] = []
+        new = self._add_child(
+            chosen,
+            req.spi,
+            chosen.spi,
+            tsi.selectors,
+            tsr.selectors,
+            events,
+            transport=NotifyType.USE_TRANSPORT_MODE in answered,
+            peer_notifies=answered,
+            now=now,
+            nonces=(req.ni, nonce.data),
+            secret=secret,
+            ours=True,
+            replaces=old,
+        )
+        self._events.extend(events)
+        if req.kind != "rekey_child":
+            return
+        if old is None:
+            # RFC 7296 §2.25.1: the peer deleted the SA we were rekeying; the new one
+            # replaces nothing, so we delete it
+            self.delete_child(new.spi_in, now)
+            return
+        twin = self._child_by_spi_in(old.peer_rekey) if old.peer_rekey else None
+        # RFC 7296 §2.8.1: if both rekeyed it, the SA with the lowest of the four
+        # nonces is redundant and closed by its creator; the survivor's creator
+        # deletes the old SA
+        if twin is not None and _redundant(new.nonces, twin.nonces):
+            old.status = "REKEYED"  # the peer deletes it
+            self.delete_child(new.spi_in, now)
+            return
+        old.status = "INSTALLED"
+        self.delete_child(old.spi_in, now)
+
+    def _finish_ike_rekey(self, p: Message, req: _ChildRequest, now: float) -> None:
+        sa, nonce, ke = p.get(SA), p.get(Nonce), p.get(KE)
+        if not (type(sa) is SA and type(nonce) is Nonce and type(ke) is KE):
+            raise ProtocolError("IKE SA rekey response without SA, Nonce or KE")
+        offered = tuple(x._replace(spi=req.spi) for x in self._ike_proposals)
+        check_selected(offered, sa.proposals)
+        chosen = sa.proposals[0]
+        if int(ke.group) != req.group or req.ke is None or int(chosen.ke_method or 0) != req.group:
+            raise ProtocolError("the responder's KE group is not the one we sent")
+        if len(chosen.spi) != 8:
+            raise ProtocolError("IKE SA rekey response without an 8-octet SPI")
+        secret = req.ke.compute_secret(ke.data)
+        assert self.keys is not None
+        suite = chosen._replace(spi=b"")
+        keys = derive_ike_sa_keys(
+            suite,
+            secret,
+            req.ni,
+            nonce.data,
+            req.spi,
+            chosen.spi,
+            old_sk_d=self.keys.sk_d,
+            old_prf_id=self.keys.prf_id,
+        )
+        ours = (req.ni, nonce.data)
+        theirs = self._peer_ike_rekey
+        self._peer_ike_rekey = None
+        if theirs is None:
+            self._switch_ike_sa(suite, keys, req.group, Role.INITIATOR, now).close(now)
+            return
+        # RFC 7296 §2.8.2: both rekeyed the IKE SA; the new SA with the lowest of the
+        # four nonces is redundant and deleted by its creator; the Child SAs go to
+        # the survivor, whose creator deletes the old IKE SA
+        t_suite, t_keys, t_group, t_nonces = theirs
+        if _redundant(ours, t_nonces):
+            old = self._switch_ike_sa(t_suite, t_keys, t_group, Role.RESPONDER, now)
+            old.close_later(now)  # the peer, creator of the survivor, deletes it
+            self._side_sa(suite, keys, req.group, Role.INITIATOR, now).close(now)
+        else:
+            old = self._switch_ike_sa(suite, keys, req.group, Role.INITIATOR, now)
+            old.close(now)
+            self._side_sa(t_suite, t_keys, t_group, Role.RESPONDER, now).close_later(now)
+
+    def _settle_lost_ike_rekey(self, now: float) -> None:
+        """Our IKE rekey failed; the peer's, answered meanwhile, now stands (§2.8.2)."""
+        theirs, self._peer_ike_rekey = self._peer_ike_rekey, None
+        if theirs is not None:
+            t_suite, t_keys, t_group, _ = theirs
+            self._switch_ike_sa(t_suite, t_keys, t_group, Role.RESPONDER, now).close_later(now)
+
+    # ---- moving to a new IKE SA
+
+    def _side_sa(
+        self, suite: Proposal, keys: IKESAKeys, group: int, role: Role, now: float
+    ) -> IKEConnection:
+        """A bare IKE SA kept beside this one only to finish its Delete exchange."""
+        side = copy.copy(self)
+        side._is_side = True
+        side._datagrams = []
+        side._events = deque()
+        side.child_sas = []
+        side._side = []
+        side._pending = deque()
+        side._retries = []
+        side._leased = False
+        side._peer_ike_rekey = None
+        side._install_ike_sa(suite, keys, group, role)
+        self._side.append((side, now + self._side_linger()))
+        return side
+
+    def _switch_ike_sa(
+        self, suite: Proposal, keys: IKESAKeys, group: int, role: Role, now: float
+    ) -> IKEConnection:
+        """Make the new IKE SA ours (RFC 7296 §2.18); the Child SAs stay with us. The
+        old IKE SA is returned, kept beside us to finish its Delete exchange."""
+        old = copy.copy(self)
+        old._is_side = True
+        old._datagrams = []
+        old._events = deque()
+        old.child_sas = []
+        old._side = []
+        old._pending = deque()
+        old._retries = []
+        old._leased = False
+        old._peer_ike_rekey = None
+        old._outstanding = dict(self._outstanding)
+        old._answers = dict(self._answers)
+        old._peer_done = set(self._peer_done)
+        old._reassemblers = {}
+        old._first_fragments = {}
+        self._side.append((old, now + self._side_linger()))
+        old_spis = (self.spi_i, self.spi_r)
+        self._install_ike_sa(suite, keys, group, role)
+        self.generation += 1
+        self._ike_established(now)
+        self._events.append(
+            IKESARekeyed(
+                old_spis[0],
+                old_spis[1],
+                self.spi_i,
+                self.spi_r,
+                _suite_name(suite),
+                self.generation,
+            )
+        )
+        return old
+
+    def _install_ike_sa(self, suite: Proposal, keys: IKESAKeys, group: int, role: Role) -> None:
+        """New SPIs, keys and message IDs (RFC 7296 §2.18: the new IKE SA's initiator
+        is whoever initiated the rekey; its message IDs start at 0)."""
+        self.role = role
+        self.spi_i, self.spi_r = keys.spi_i, keys.spi_r
+        self.suite, self.keys, self._ke_group = suite, keys, group
+        self._prf = prf_for(keys.prf_id)
+        initiator = role is Role.INITIATOR
+        self._out = SKCipher.from_keys(keys, sender_is_initiator=initiator)
+        self._in = SKCipher.from_keys(keys, sender_is_initiator=not initiator)
+        self._iv_counter = 0
+        self._next_request_id = 0
+        self._outstanding = {}
+        self._answers = {}
+        self._peer_next = 0
+        self._peer_done = set()
+        self._reassemblers = {}
+        self._first_fragments = {}
+
+    def close_later(self, now: float) -> None:
+        """A side IKE SA the peer deletes: it just waits (bounded by its deadline)."""
+
+    def _side_linger(self) -> float:
+        """How long a side IKE SA may wait for its Delete: all retransmissions."""
+        t, total = self.config.retransmit_timeout, 0.0
+        for _ in range(self.config.retransmit_tries):
+            total += t
+            t *= 2
+        return total + self.config.retransmit_timeout
+
+    # ---- lifetimes (RFC 7296 §2.8: each peer its own)
+
+    def _jitter(self, span: float) -> float:
+        return span * self.config.rekey_jitter * int.from_bytes(self._rng(2), "big") / 65536
+
+    def _ike_established(self, now: float) -> None:
+        self.established_at = now
+        self._last_traffic = now
+        if self._is_side:
+            return
+        life = self.config.ike_lifetime
+        rekey = self.config.ike_rekey_time or 0.9 * life
+        self._ike_rekey_at = now + rekey - self._jitter(rekey) if rekey < life else None
+        self._ike_expire_at = now + life
+
+    def _schedule_child(self, child: ChildSA, now: float) -> None:
+        life = self.config.child_lifetime
+        rekey = self.config.child_rekey_time or 0.9 * life
+        child.rekey_at = now + rekey - self._jitter(rekey) if rekey < life else None
+        child.expire_at = now + life
+
+    def _lifecycle_deadlines(self) -> list[float]:
+        if self.state is not State.ESTABLISHED or self._is_side:
+            return []
+        out = [t for t, _, _ in self._retries]
+        for c in self.child_sas:
+            if c.rekey_at is not None and c.status == "INSTALLED":
+                out.append(c.rekey_at)
+            if c.expire_at is not None and c.status != "DELETING":
+                out.append(c.expire_at)
+        for t in (self._ike_rekey_at, self._ike_expire_at, self._dpd_deadline()):
+            if t is not None:
+                out.append(t)
+        return out
+
+    def _dpd_deadline(self) -> float | None:
+        """RFC 7296 §1.4: check liveness only after ``dpd_delay`` without traffic and
+        with nothing outstanding (an outstanding request is a check already)."""
+        delay = self.config.dpd_delay
+        if not delay or self._outstanding or self._pending:
+            return None
+        return self._last_traffic + delay
+
+    def _run_lifecycle(self, now: float) -> None:
+        if self.state is not State.ESTABLISHED or self._is_side:
+            return
+        if self._ike_expire_at is not None and now >= self._ike_expire_at:
+            self._ike_expire_at = None
+            self.close(now)  # hard lifetime: delete the IKE SA and its children
+            return
+        due, self._retries = (
+            [r for r in self._retries if r[0] <= now],
+            [r for r in self._retries if r[0] > now],
+        )
+        for _, kind, old_spi in due:
+            if kind == "rekey_ike":
+                if not self._rekeying_ike():
+                    self._request_child("rekey_ike", now)
+            elif kind == "rekey_child":
+                old = self._child_by_spi_in(old_spi)
+                if old is not None and old.status == "INSTALLED":
+                    self._start_child_rekey(old, now)
+            else:
+                self._request_child("new", now, tsi=self._local_ts, tsr=self._remote_ts)
+        for c in list(self.child_sas):
+            if c.expire_at is not None and now >= c.expire_at and c.status != "DELETING":
+                c.expire_at = None
+                self.delete_child(c.spi_in, now)
+            elif c.rekey_at is not None and now >= c.rekey_at and c.status == "INSTALLED":
+                self._start_child_rekey(c, now)
+        if self._ike_rekey_at is not None and now >= self._ike_rekey_at:
+            self._ike_rekey_at = None
+            if not self._rekeying_ike():
+                self._request_child("rekey_ike", now)
+        dpd = self._dpd_deadline()
+        if dpd is not None and now >= dpd:
+            self.send_liveness(now)
 
     # ------------------------------------------------------------------ INFORMATIONAL
 
