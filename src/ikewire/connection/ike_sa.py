@@ -428,6 +428,15 @@ class IKEConnection:
             msg = decode_v2(data)
         except DecodeError:
             return
+        theirs = self._peer_ike_rekey
+        if theirs is not None and (msg.spi_i, msg.spi_r) == (theirs[1].spi_i, theirs[1].spi_r):
+            # RFC 7296 §2.8.2: a message on the IKE SA the peer's rekey made, which we
+            # answered while ours was out. Until our own answer decides which of
+            # the two survives, it waits (the peer retransmits); with ours gone,
+            # the peer's stands and we move to it.
+            if self._rekeying_ike():
+                return
+            self._settle_lost_ike_rekey(now)
         for side, _ in self._side:
             if msg.spi_i == side.spi_i and msg.spi_r == side.spi_r:
                 side.receive_datagram(raw, addr, now)  # the previous or redundant IKE SA
@@ -2017,6 +2026,10 @@ class IKEConnection:
                 retries=req.retries + 1,
             )
             return
+        if req.kind == "rekey_ike" and self._peer_ike_rekey is not None:
+            # RFC 7296 §2.8.2: the peer's rekey, which we answered, already stands
+            self._settle_lost_ike_rekey(now)
+            return
         if code == NotifyType.TEMPORARY_FAILURE:
             # RFC 7296 §2.25: "retry later", after a random delay so that the two
             # peers do not collide again
@@ -2131,7 +2144,14 @@ class IKEConnection:
         theirs, self._peer_ike_rekey = self._peer_ike_rekey, None
         if theirs is not None:
             t_suite, t_keys, t_group, _ = theirs
-            self._switch_ike_sa(t_suite, t_keys, t_group, Role.RESPONDER, now).close_later(now)
+            old = self._switch_ike_sa(t_suite, t_keys, t_group, Role.RESPONDER, now)
+            # our own rekey is forgotten (§2.25.2); the peer's Delete of the old SA
+            # is answered by the old SA kept beside us
+            old._outstanding = {
+                k: o
+                for k, o in old._outstanding.items()
+                if o.request is None or o.request.kind != "rekey_ike"
+            }
 
     # ---- moving to a new IKE SA
 
@@ -2175,6 +2195,8 @@ class IKEConnection:
         old._first_fragments = {}
         self._side.append((old, now + self._side_linger()))
         old_spis = (self.spi_i, self.spi_r)
+        # a fresh IKE SA: a pending retry of an IKE rekey is moot
+        self._retries = [r for r in self._retries if r[1] != "rekey_ike"]
         self._install_ike_sa(suite, keys, group, role)
         self.generation += 1
         self._ike_established(now)
@@ -2325,6 +2347,16 @@ class IKEConnection:
         if auth_failed:
             # RFC 7296 §2.21.2: the initiator rejected our AUTH; the IKE SA is void.
             self._fail(NotifyType.AUTHENTICATION_FAILED, "the peer rejected our AUTH")
+        elif deletes_ike and self._peer_ike_rekey is not None and not self._is_side:
+            # RFC 7296 §2.8.2: both rekeyed the IKE SA and the peer's rekey, which we
+            # answered, won — the peer moved to it and deletes the old one. We follow:
+            # the old SA (answered, closed) stays beside us for retransmissions, and
+            # our own rekey is forgotten (§2.25.2).
+            t_suite, t_keys, t_group, _ = self._peer_ike_rekey
+            self._peer_ike_rekey = None
+            old = self._switch_ike_sa(t_suite, t_keys, t_group, Role.RESPONDER, now)
+            old._outstanding.clear()
+            old._advance(Stimulus.RECV_DELETE)
         elif deletes_ike:
             # RFC 7296 §1.4.1: answer with an empty INFORMATIONAL; the SA is gone.
             self._abandon_requests()
