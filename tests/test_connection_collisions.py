@@ -78,7 +78,7 @@ def every_order(make: Callable[[], Pair], act: Setup, check: Callable[[Pair], No
             runs += 1
             assert runs <= MAX_RUNS
             continue
-        stack.extend(choices + [i] for i in range(in_flight))
+        stack.extend([*choices, i] for i in range(in_flight))
     return runs
 
 
