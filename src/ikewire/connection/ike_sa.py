@@ -291,6 +291,10 @@ def _redundant(mine: tuple[bytes, bytes], theirs: tuple[bytes, bytes]) -> bool:
     return (min(mine), max(mine)) < (min(theirs), max(theirs))
 
 
+def _is_ike_rekey(request: _ChildRequest | None) -> bool:
+    return request is not None and request.kind == "rekey_ike"
+
+
 def _has_notify(msg: Message, notify_type: NotifyType) -> bool:
     return any(n.notify_type == notify_type for n in msg.notifies())
 
@@ -712,7 +716,15 @@ class IKEConnection:
         return self._next_request_id < min(self._outstanding) + self._peer_window
 
     def _flush(self, now: float) -> None:
+        """Send queued requests as the window allows. An IKE SA rekey is exclusive
+        (RFC 7296 §2.18: the old SA's exchanges must be done before it moves): it
+        waits for every outstanding request, and nothing follows it until it is
+        answered — what was queued behind it then goes out on the new IKE SA."""
         while self._pending and self._window_open():
+            if any(_is_ike_rekey(o.request) for o in self._outstanding.values()):
+                return
+            if _is_ike_rekey(self._pending[0].request) and self._outstanding:
+                return
             p = self._pending.popleft()
             message_id = self._next_request_id
             self._next_request_id += 1
@@ -1921,11 +1933,9 @@ class IKEConnection:
         """RFC 7296 §1.3.2, §2.18: answer an IKE SA rekey; the switch to the new SA
         happens after the answer leaves under the old keys — unless our own rekey is
         out too (§2.8.2), then the nonces decide once both exchanges are done."""
-        if any(
-            x.request is not None and x.request.kind != "rekey_ike"
-            for x in self._outstanding.values()
-        ):
-            raise ProtocolError("Child SA exchanges are in progress", notify=_TEMPORARY_FAILURE)
+        if any(not _is_ike_rekey(o.request) for o in self._outstanding.values()):
+            # our other exchanges on this IKE SA must finish first (RFC 7296 §2.25)
+            raise ProtocolError("exchanges of ours are in progress", notify=_TEMPORARY_FAILURE)
         answer = select_proposal(
             sa.proposals, self._ike_proposals, ke_group=int(ke.group) if ke else None
         )
@@ -1978,7 +1988,17 @@ class IKEConnection:
     ) -> None:
         req = o.request
         assert req is not None
-        self._complete(msg.message_id, now)
+        # the slot frees, but queued requests wait until the IKE SA is settled (an
+        # IKE rekey moves them to the new SA)
+        self._outstanding.pop(msg.message_id, None)
+        try:
+            self._create_child_answered(msg, req, inner, now)
+        finally:
+            self._flush(now)
+
+    def _create_child_answered(
+        self, msg: Message, req: _ChildRequest, inner: tuple[Payload, ...], now: float
+    ) -> None:
         p = Message.create(msg.exchange_type, inner, spi_i=msg.spi_i)
         old = self._child_by_spi_in(req.old_spi) if req.old_spi else None
         errors = [n for n in p.notifies() if n.is_error]
@@ -2210,6 +2230,10 @@ class IKEConnection:
                 self.generation,
             )
         )
+        # what waited behind the rekey goes out on the new IKE SA; a queued rekey of
+        # our own is moot now
+        self._pending = deque(p for p in self._pending if not _is_ike_rekey(p.request))
+        self._flush(now)
         return old
 
     def _install_ike_sa(self, suite: Proposal, keys: IKESAKeys, group: int, role: Role) -> None:
