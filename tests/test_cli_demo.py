@@ -36,18 +36,36 @@ def test_demo_prints_exchanges_and_both_displays() -> None:
         "IKE_SA_INIT response #0",
         "IKE_AUTH request #1",
         "IKE_AUTH response #1",
-        "INFORMATIONAL request #2",
-        "INFORMATIONAL response #2",
+        # the initiator rekeys the Child SA, then deletes the old one (RFC 7296 §2.8)
+        "CREATE_CHILD_SA request #2",
+        "CREATE_CHILD_SA response #2",
+        "INFORMATIONAL request #3",
+        "INFORMATIONAL response #3",
+        # the responder rekeys the IKE SA: a new SA, message IDs from 0 (§2.18) ...
+        "CREATE_CHILD_SA request #0",
+        "CREATE_CHILD_SA response #0",
+        # ... and deletes the old one on the old SA
+        "INFORMATIONAL request #1",
+        "INFORMATIONAL response #1",
+        # the Delete of the new IKE SA, by the original initiator, now its responder
+        "INFORMATIONAL request #0",
+        "INFORMATIONAL response #0",
     ]
     assert "IKE_AUTH request #1 [SK{IDi, IDr, AUTH, SA, TSi, TSr}]" in out.stdout
-    assert "INFORMATIONAL request #2 [SK{D(IKE)}]" in out.stdout
-    assert "IKE SA  version IKEv2  role initiator  state ESTABLISHED" in lines
-    assert "IKE SA  version IKEv2  role responder  state ESTABLISHED" in lines
-    assert sum(line.startswith("  Child SA ESP tunnel") for line in lines) == 2
+    assert "CREATE_CHILD_SA request #2 [SK{N(REKEY_SA), SA, Nonce, TSi, TSr}]" in out.stdout
+    assert "CREATE_CHILD_SA request #0 [SK{SA, Nonce, KE}]" in out.stdout
+    assert "INFORMATIONAL request #0 [SK{D(IKE)}]" in out.stdout
+    assert "IKE tunnel K1  generation 1  IKEv2  initiator  ESTABLISHED" in lines
+    assert "IKE tunnel K2  generation 1  IKEv2  responder  ESTABLISHED" in lines
+    # after the IKE SA rekey the roles of the new SA are swapped (RFC 7296 §2.18)
+    assert "IKE tunnel K1  generation 2  IKEv2  responder  ESTABLISHED" in lines
+    assert "IKE tunnel K2  generation 2  IKEv2  initiator  ESTABLISHED" in lines
+    assert sum(line.startswith("  Child tunnel ") for line in lines) == 4
+    assert sum("generation 2  ESP tunnel  INSTALLED" in line for line in lines) == 2
     assert lines[-1] == "== end: initiator CLOSED, responder CLOSED"
     # Both displays describe the same SA.
     spis = [line for line in lines if line.startswith("  SPIs ")]
-    assert len(spis) == 2 and spis[0] == spis[1]
+    assert len(spis) == 4 and spis[0] == spis[1] and spis[2] == spis[3] != spis[0]
 
 
 def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
@@ -83,14 +101,25 @@ def test_demo_capture_opens_with_demo_keys(suite: str, esp: str, tmp_path: Path)
         ("IKE_SA_INIT", 0),
         ("IKE_AUTH", 1),
         ("IKE_AUTH", 1),
-        ("INFORMATIONAL", 2),
-        ("INFORMATIONAL", 2),
+        ("CREATE_CHILD_SA", 2),
+        ("CREATE_CHILD_SA", 2),
+        ("INFORMATIONAL", 3),
+        ("INFORMATIONAL", 3),
+        ("CREATE_CHILD_SA", 0),
+        ("CREATE_CHILD_SA", 0),
+        ("INFORMATIONAL", 1),
+        ("INFORMATIONAL", 1),
+        ("INFORMATIONAL", 0),
+        ("INFORMATIONAL", 0),
     ]
+    # every SK payload opens, before and after the IKE SA rekey (both key sets given)
     sk = [p for r in records for p in r["payloads"] if p["type"] == "SK"]
-    assert len(sk) == 4
+    assert len(sk) == 12
     assert all("inner" in p for p in sk)
     assert [q["type"] for q in sk[0]["inner"]] == ["IDi", "IDr", "AUTH", "SA", "TSi", "TSr"]
-    assert [q["type"] for q in sk[2]["inner"]] == ["D"]
+    assert [q["type"] for q in sk[2]["inner"]] == ["N", "SA", "Nonce", "TSi", "TSr"]
+    assert [q["type"] for q in sk[6]["inner"]] == ["SA", "Nonce", "KE"]  # IKE SA rekey
+    assert [q["type"] for q in sk[-2]["inner"]] == ["D"]
     sources = [r["source"] for r in records]
     assert sources[0] == "frame 1  192.0.2.1:500 -> 198.51.100.2:500"
     assert sources[1] == "frame 2  198.51.100.2:500 -> 192.0.2.1:500"
@@ -131,7 +160,7 @@ def test_decode_accepts_ikewire_json_keys(tmp_path: Path) -> None:
     out = _run("decode", pcap, "--keys", keys_json, "--json")
     assert out.returncode == 0, out.stderr
     opened = [p for r in json.loads(out.stdout) for p in r["payloads"] if "inner" in p]
-    assert len(opened) == 4
+    assert len(opened) == 12  # both IKE SAs (before and after the rekey)
 
 
 @pytest.mark.parametrize(

@@ -464,15 +464,23 @@ class _Phase(NamedTuple):
 
 
 def _demo_phases() -> list[_Phase]:
-    """What the demo does, in order.
-
-    CREATE_CHILD_SA rekeys of the Child SA and of the IKE SA (RFC 7296 §1.3.2, §1.3.3)
-    go between the two phases, once IKEConnection implements them.
-    """
+    """What the demo does, in order: the initial exchanges, a Child SA rekey by the
+    initiator, an IKE SA rekey by the responder (which makes it the new IKE SA's
+    initiator, RFC 7296 §2.18), and the Delete."""
     return [
         _Phase(
             "IKE_SA_INIT and IKE_AUTH (RFC 7296 §1.2)",
             lambda p: p.initiator.initiate(p.now),
+            displays=True,
+        ),
+        _Phase(
+            "CREATE_CHILD_SA: the initiator rekeys the Child SA (RFC 7296 §1.3.3, §2.8)",
+            lambda p: p.initiator.rekey_child(p.initiator.child_sas[0].spi_in, p.now),
+            displays=False,
+        ),
+        _Phase(
+            "CREATE_CHILD_SA: the responder rekeys the IKE SA (RFC 7296 §1.3.2, §2.18)",
+            lambda p: p.responder.rekey_ike(p.now),
             displays=True,
         ),
         _Phase(
@@ -483,7 +491,15 @@ def _demo_phases() -> list[_Phase]:
     ]
 
 
-def _summary(data: bytes, keys: IKESAKeys | None) -> str:
+def _keys_for(msg: Message, ring: list[IKESAKeys]) -> IKESAKeys | None:
+    """The IKE SA's keys of a message, by its SPIs."""
+    for keys in ring:
+        if (keys.spi_i, keys.spi_r) == (msg.spi_i, msg.spi_r):
+            return keys
+    return None
+
+
+def _summary(data: bytes, ring: list[IKESAKeys]) -> str:
     """One line for a datagram: exchange, request/response, message ID, payload names;
     an SK payload lists the payloads inside it (opened with the SA's keys)."""
     from .crypto.decrypt import decrypt
@@ -500,6 +516,7 @@ def _summary(data: bytes, keys: IKESAKeys | None) -> str:
     name = exch.name if isinstance(exch, enum.Enum) else f"exchange {int(exch)}"
     role = "response" if msg.is_response else "request"
     names = [_short(p) for p in msg.payloads]
+    keys = _keys_for(msg, ring)
     if keys is not None and msg.payloads and isinstance(msg.payloads[-1], SK):
         opened = decrypt(msg, keys)
         inner = [_short(p) for p in opened.payloads[len(msg.payloads) - 1 :]]
@@ -522,17 +539,24 @@ def _short(payload: Any) -> str:
 class DemoRun:
     """A finished demo: its printed lines, the pair, and every datagram as sent."""
 
-    def __init__(self, lines: list[str], pair: Pair) -> None:
+    def __init__(self, lines: list[str], pair: Pair, ring: list[IKESAKeys]) -> None:
         self.lines = lines
         self.pair = pair
+        self.ring = ring
 
     @property
     def keys(self) -> IKESAKeys:
-        """The IKE SA's keys (RFC 7296 §2.14), as the initiator derived them."""
-        keys = self.pair.initiator.keys
-        if keys is None:
+        """The last IKE SA's keys (RFC 7296 §2.14)."""
+        if not self.ring:
             raise ConfigError("the demo did not establish an IKE SA")
-        return keys
+        return self.ring[-1]
+
+    @property
+    def all_keys(self) -> list[IKESAKeys]:
+        """Every IKE SA's keys, first to last (rekeys make new ones, RFC 7296 §2.18)."""
+        if not self.ring:
+            raise ConfigError("the demo did not establish an IKE SA")
+        return list(self.ring)
 
     def datagrams(self) -> list[UdpDatagram]:
         """Every datagram exchanged, in order, as UDP between the pair's addresses."""
@@ -556,20 +580,21 @@ def run_demo(
     pair = Pair(init_cfg, resp_cfg, now=DEMO_START)
     peers = (("initiator", pair.initiator), ("responder", pair.responder))
     lines: list[str] = []
+    ring: list[IKESAKeys] = []
     for phase in _demo_phases():
         lines.append(f"== {phase.title}")
         phase.start(pair)
-        lines.extend(_run_to_quiet(pair))
+        lines.extend(_run_to_quiet(pair, ring))
         if phase.displays:
             for who, conn in peers:
                 lines.append(f"-- {who}")
-                lines.extend(conn.describe().splitlines())
+                lines.extend(conn.describe(pair.now).splitlines())
         lines.append("")
     lines.append("== end: " + ", ".join(f"{who} {conn.state.value}" for who, conn in peers))
-    return DemoRun(lines, pair)
+    return DemoRun(lines, pair, ring)
 
 
-def _run_to_quiet(pair: Pair) -> list[str]:
+def _run_to_quiet(pair: Pair, ring: list[IKESAKeys]) -> list[str]:
     """Move datagrams both ways until neither peer sends; one line per datagram. The
     clock moves :data:`DEMO_HOP` per datagram (its time on the wire)."""
     lines: list[str] = []
@@ -581,12 +606,15 @@ def _run_to_quiet(pair: Pair) -> list[str]:
         ):
             first = len(pair.captured)
             pair.take(sender)  # appends to pair.captured, stamped with the clock
+            for conn in (pair.initiator, pair.responder):
+                if conn.keys is not None and conn.keys not in ring:
+                    ring.append(conn.keys)  # a new IKE SA (the first, or a rekey)
             for c in pair.captured[first:]:
                 pair.advance(DEMO_HOP)
                 src, dst = c.source, c.destination
                 lines.append(
                     f"{c.time - DEMO_START:7.3f}  {arrow}  {src[0]}:{src[1]} -> "
-                    f"{dst[0]}:{dst[1]}  {_summary(c.data, pair.initiator.keys)}"
+                    f"{dst[0]}:{dst[1]}  {_summary(c.data, ring)}"
                 )
                 pair.deliver(c.data, receiver)
                 moved += 1
@@ -598,7 +626,7 @@ def _run_to_quiet(pair: Pair) -> list[str]:
 def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         run = run_demo(args.seed, args.suite, args.esp)
-        table = to_wireshark_table([run.keys]) if args.keys else None
+        table = to_wireshark_table(run.all_keys) if args.keys else None
     except ConfigError as exc:
         raise _UsageError(f"demo: {exc}") from exc
     print("\n".join(run.lines).rstrip("\n"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import ipaddress
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -129,6 +130,7 @@ __all__ = ["ChildSA", "IKEConnection"]
 Address = tuple[str, int]
 
 NAT_T_PORT = 4500  # RFC 3948 §2.2
+_TUNNEL_IDS = itertools.count(1)
 _MARKER = b"\x00\x00\x00\x00"  # the non-ESP marker (RFC 3948 §2.2)
 _KEEPALIVE = b"\xff"  # NAT-keepalive (RFC 3948 §2.3)
 
@@ -212,6 +214,7 @@ class ChildSA:
     bytes_used: int = 0
     packets_used: int = 0
     peer_rekey: bytes = b""
+    tunnel: int = 0
 
 
 @dataclass(slots=True)
@@ -396,6 +399,8 @@ class IKEConnection:
         self._side: list[tuple[IKEConnection, float]] = []
         self._is_side = False
         self._childless = False
+        self.tunnel_id = f"K{next(_TUNNEL_IDS)}"  # the display's IKE tunnel id
+        self._child_tunnels = 0
 
     # ------------------------------------------------------------------ public API
 
@@ -580,34 +585,59 @@ class IKEConnection:
     def _child_by_spi_in(self, spi_in: bytes) -> ChildSA | None:
         return next((c for c in self.child_sas if c.spi_in == spi_in), None)
 
-    def describe(self) -> str:
-        """The SA display: state, algorithms, keys, PRF, KE group, auth, lifetimes."""
+    def describe(self, now: float | None = None) -> str:
+        """The SA display, in the manner of an IKE daemon's ``display`` command: the
+        IKE tunnel (id, generation, IKE version, role, state, addresses, identities,
+        SPIs, algorithms, key length, PRF, KE group, both sides' authentication
+        methods, NAT, lifetimes) and each Child SA (id, generation, protocol, mode,
+        SPIs, algorithms, selectors, volume, lifetimes). With ``now``, deadlines are
+        shown as seconds from then."""
+
+        def when(t: float | None) -> str:
+            if t is None:
+                return "-"
+            return f"{t - now:.0f} s" if now is not None else f"t={t:.0f}"
+
+        peer = self.peer_address or ("-", 0)
+        local = self.config.local_address
         lines = [
-            f"IKE SA  version IKEv2  role {self.role.value}  state {self.state.value}",
-            f"  SPIs {self.spi_i.hex() or '-'}_i {self.spi_r.hex()}_r",
+            f"IKE tunnel {self.tunnel_id}  generation {self.generation}  IKEv2  "
+            f"{self.role.value}  {self.state.value}",
+            f"  local  {local[0]}[{self.local_port}]  id {self.config.local_id.value}",
+            f"  remote {peer[0]}[{peer[1]}]  id {self.remote_identity or '-'}",
+            f"  SPIs   {self.spi_i.hex() or '-'}_i {self.spi_r.hex()}_r",
         ]
         if self.suite is not None and self.keys is not None:
             k = self.keys
             lines += [
-                f"  suite {self.suite}",
-                f"  encryption {_name(to_enum(EncrId, k.encr_id))}"
-                f"  key length {k.encr_key_bits} bits",
+                f"  encryption {_name(to_enum(EncrId, k.encr_id))} {k.encr_key_bits}-bit"
                 f"  integrity {_name(to_enum(IntegId, k.integ_id))}"
-                f"  PRF {_name(to_enum(PrfId, k.prf_id))}",
+                f"  PRF {_name(to_enum(PrfId, k.prf_id))}"
                 f"  KE group {_name(to_enum(KeyExchangeMethod, self._ke_group))}",
-                f"  local auth {_name(self.local_auth or 0)}"
-                f"  remote auth {_name(self.remote_auth or 0)}",
-                f"  local id {self.config.local_id.value}  remote id {self.remote_identity}",
-                f"  NAT local {self.nat_local}  NAT remote {self.nat_remote}",
-                f"  lifetime {self.config.ike_lifetime} s",
+                f"  authentication local {_name(self.local_auth or 0)}"
+                f"  remote {_name(self.remote_auth or 0)}",
+                f"  NAT local {'yes' if self.nat_local else 'no'}"
+                f"  remote {'yes' if self.nat_remote else 'no'}"
+                f"  UDP encapsulation {'yes' if self._marker else 'no'}",
+                f"  lifetime {self.config.ike_lifetime:.0f} s  rekey {when(self._ike_rekey_at)}"
+                f"  expires {when(self._ike_expire_at)}",
             ]
+            if self.virtual_ips:
+                lines.append(f"  virtual IP {', '.join(self.virtual_ips)}")
         for c in self.child_sas:
+            k2 = c.keys
             lines += [
-                f"  Child SA ESP tunnel  SPI in {c.spi_in.hex()} out {c.spi_out.hex()}",
-                f"    suite {c.proposal}  key length {c.keys.encr_key_bits} bits",
+                f"  Child tunnel {self.tunnel_id}.{c.tunnel}  generation {c.generation}  "
+                f"{_name(to_enum(ProtocolId, c.proposal.protocol_id))} {c.mode}  {c.status}",
+                f"    SPI in {c.spi_in.hex()}  out {c.spi_out.hex()}",
+                f"    encryption {_name(to_enum(EncrId, k2.encr_id or 0))}"
+                f" {k2.encr_key_bits or 0}-bit"
+                f"  integrity {_name(to_enum(IntegId, k2.integ_id))}",
                 f"    TSi {', '.join(ts_to_string(t) for t in c.tsi)}",
                 f"    TSr {', '.join(ts_to_string(t) for t in c.tsr)}",
-                f"    lifetime {self.config.child_lifetime} s",
+                f"    {c.bytes_used} octets {c.packets_used} packets"
+                f"  lifetime {self.config.child_lifetime:.0f} s  rekey {when(c.rekey_at)}"
+                f"  expires {when(c.expire_at)}",
             ]
         return "\n".join(lines)
 
@@ -1518,6 +1548,11 @@ class IKEConnection:
         ni, nr = nonces if nonces is not None else (self._ni, self._nr)
         keys = derive_child_sa_keys(proposal, self.keys, ni, nr, shared_secret=secret)
         generation = replaces.generation + 1 if replaces is not None else 1
+        if replaces is not None:
+            tunnel = replaces.tunnel
+        else:
+            self._child_tunnels += 1
+            tunnel = self._child_tunnels
         child = ChildSA(
             spi_in,
             spi_out,
@@ -1530,6 +1565,7 @@ class IKEConnection:
             established_at=now,
             nonces=(ni, nr),
             ours=ours,
+            tunnel=tunnel,
         )
         self._schedule_child(child, now)
         self.child_sas.append(child)
