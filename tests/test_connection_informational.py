@@ -10,7 +10,7 @@ from ikewire.connection.events import (
     ChildSAEstablished,
     NotifyReceived,
     PeerAlive,
-    RetransmitTimeout,
+    PeerDead,
 )
 from ikewire.connection.ike_sa import IKEConnection
 from ikewire.connection.state import State
@@ -73,7 +73,8 @@ def test_dead_peer_ends_the_sa_after_every_retransmission() -> None:
         sent += len(pair.take(i))
     assert sent == i.config.retransmit_tries
     [event] = drain(i)
-    assert isinstance(event, RetransmitTimeout) and event.message_id == 2
+    # RFC 7296 §1.4: an unanswered liveness check means the peer is dead
+    assert isinstance(event, PeerDead) and event.message_id == 2
     assert i.state is State.FAILED and i.get_timer() is None
     assert pair.now == 2 + 4 + 8 + 16 + 32  # RFC 7296 §2.4: exponential back-off
 

@@ -149,7 +149,10 @@ class IKEConfig:
     rarely collide, and deleted at its lifetime (``ike_lifetime``/``child_lifetime``,
     seconds). ``child_rekey_bytes``/``child_life_bytes`` and the ``_packets`` twins do
     the same by volume, as the caller reports it with ``child_sa_used`` (0 = none).
-    ``dpd_delay``: a liveness check after that many seconds without traffic from the
+    ``reauth_time``: after that many seconds (less jitter) a
+    :class:`~ikewire.connection.events.ReauthenticationDue` event asks for a new IKE SA
+    with full authentication (RFC 7296 §2.8.3; 0 = never); a certificate's expiry
+    brings it forward and trims the lifetime. ``dpd_delay``: a liveness check after that many seconds without traffic from the
     peer (RFC 7296 §1.4; 0 = none). ``childless``: the initiator creates no Child SA
     in IKE_AUTH when the responder supports RFC 6023. ``max_child_sas`` bounds the
     Child SAs per IKE SA (beyond it a request gets NO_ADDITIONAL_SAS).
@@ -213,6 +216,7 @@ class IKEConfig:
     child_rekey_packets: int = 0
     child_life_packets: int = 0
     dpd_delay: float = 0.0
+    reauth_time: float = 0.0
     childless: bool = False
     max_child_sas: int = 64
     rng: Rng = field(default=os.urandom, repr=False, compare=False)
@@ -258,6 +262,8 @@ class IKEConfig:
             or min(self.child_rekey_packets, self.child_life_packets) < 0
         ):
             raise ConfigError("volume limits must be >= 0 (0 = none)")
+        if self.reauth_time < 0:
+            raise ConfigError("reauth_time must be >= 0 (0 = never)")
         if self.dpd_delay < 0:
             raise ConfigError("dpd_delay must be >= 0 (0 = none)")
         if not 1 <= self.max_child_sas <= 4096:

@@ -135,6 +135,33 @@ class IKESARekeyed:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerDead:
+    """A liveness check (RFC 7296 §1.4) went unanswered through every retransmission:
+    the IKE SA and its Child SAs are gone."""
+
+    message_id: int
+    tries: int
+
+
+@dataclass(frozen=True, slots=True)
+class LifetimeTrimmed:
+    """The IKE SA's lifetime was cut to ``seconds`` so that it ends before a
+    certificate it was authenticated with expires; a reauthentication is due first."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReauthenticationDue:
+    """Time to reauthenticate (RFC 7296 §2.8.3): build a new IKE SA with
+    :meth:`IKEConnection.reauthenticate` and close this one once it is up (an
+    :class:`IKEEndpoint` does this by itself)."""
+
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class PeerAlive:
     """The peer answered our liveness check (RFC 7296 §1.4)."""
 
@@ -161,5 +188,8 @@ Event = (
     | ChildSADeleted
     | IKESARekeyed
     | PeerAlive
+    | PeerDead
+    | LifetimeTrimmed
+    | ReauthenticationDue
     | NotifyReceived
 )

@@ -14,9 +14,11 @@ cache (§2.1), message IDs (§2.2), and the IKE SA Delete (§1.4.1).
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime
 import functools
-import itertools
 import ipaddress
+import itertools
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -108,8 +110,11 @@ from .events import (
     IKESADeleted,
     IKESAEstablished,
     IKESARekeyed,
+    LifetimeTrimmed,
     NotifyReceived,
     PeerAlive,
+    PeerDead,
+    ReauthenticationDue,
     RetransmitTimeout,
 )
 from .fragments import (
@@ -393,6 +398,9 @@ class IKEConnection:
         self.established_at: float | None = None
         self._ike_rekey_at: float | None = None
         self._ike_expire_at: float | None = None
+        self._reauth_at: float | None = None
+        self._cert_deadline: float | None = None
+        self._peer_cert_expiry: datetime.datetime | None = None
         self._last_traffic = 0.0
         self._retries: list[tuple[float, str, bytes]] = []
         self._peer_ike_rekey: tuple[Proposal, IKESAKeys, int, tuple[bytes, bytes]] | None = None
@@ -529,7 +537,11 @@ class IKEConnection:
                 # RFC 7296 §2.4: the peer is dead; the IKE SA and its Child SAs go.
                 self._abandon_requests()
                 self._advance(Stimulus.FAIL)
-                self._events.append(RetransmitTimeout(o.message_id, o.tries))
+                if o.purpose == "liveness":
+                    # RFC 7296 §1.4: the liveness check went unanswered
+                    self._events.append(PeerDead(o.message_id, o.tries))
+                else:
+                    self._events.append(RetransmitTimeout(o.message_id, o.tries))
                 return
             o.tries += 1
             o.timeout *= 2
@@ -1270,9 +1282,11 @@ class IKEConnection:
                     "the peer sent no X.509 certificate (CERT encoding 4) to validate",
                     notify=NotifyType.AUTHENTICATION_FAILED,
                 )
-            return validate_peer(
+            validated = validate_peer(
                 certs[0], certs[1:], store, now=self.config.wall_clock(), peer_id=id_payload
             )
+            self._peer_cert_expiry = x509.load_der_x509_certificate(certs[0]).not_valid_after_utc
+            return validated
         pinned = self.config.remote_certificate
         cert = p.get(CERT)
         if pinned is None or type(cert) is not CERT or cert.data != pinned:
@@ -2308,6 +2322,9 @@ class IKEConnection:
         return span * self.config.rekey_jitter * int.from_bytes(self._rng(2), "big") / 65536
 
     def _ike_established(self, now: float) -> None:
+        """Schedule the IKE SA's rekey, reauthentication and hard lifetime; the
+        lifetime is trimmed so that the SA ends before either side's certificate
+        expires (a rekey keeps the authentication, so the deadline carries over)."""
         self.established_at = now
         self._last_traffic = now
         if self._is_side:
@@ -2316,6 +2333,57 @@ class IKEConnection:
         rekey = self.config.ike_rekey_time or 0.9 * life
         self._ike_rekey_at = now + rekey - self._jitter(rekey) if rekey < life else None
         self._ike_expire_at = now + life
+        if self.generation == 1:
+            reauth = self.config.reauth_time
+            self._reauth_at = now + reauth - self._jitter(reauth) if reauth else None
+            expiries = [t for t in (self._own_cert_expiry(), self._peer_cert_expiry) if t]
+            if expiries:
+                first = min(expiries)
+                left = (first - self.config.wall_clock()).total_seconds()
+                self._cert_deadline = now + max(left, 0.0)
+        if self._cert_deadline is not None and self._cert_deadline < self._ike_expire_at:
+            self._ike_expire_at = self._cert_deadline
+            if self._ike_rekey_at is not None and self._ike_rekey_at >= self._cert_deadline:
+                self._ike_rekey_at = None  # a rekey would not outlive the certificate
+            self._events.append(
+                LifetimeTrimmed(
+                    self._cert_deadline - now,
+                    "IKE SA lifetime trimmed to end before a certificate expires",
+                )
+            )
+            if self._reauth_at is None or self._reauth_at > self._cert_deadline:
+                # reauthenticate in time: new credentials may be in place by then
+                margin = min(
+                    self.config.ike_lifetime * 0.1, max(self._cert_deadline - now, 0.0) / 2
+                )
+                self._reauth_at = self._cert_deadline - margin
+
+    def _own_cert_expiry(self) -> datetime.datetime | None:
+        if self.config.certificate is None or self.local_auth in (None, _PSK):
+            return None
+        return x509.load_der_x509_certificate(self.config.certificate).not_valid_after_utc
+
+    def reauthentication_config(self) -> IKEConfig:
+        """The config of the IKE SA that replaces this one by reauthentication
+        (RFC 7296 §2.8.3): ours, as an initiator towards where the peer is now."""
+        cfg = self.config
+        remote_id = cfg.remote_id
+        return dataclasses.replace(
+            cfg,
+            remote_address=self.peer_address,
+            remote_id=remote_id,
+            childless=False,
+        )
+
+    def reauthenticate(self, now: float) -> IKEConnection:
+        """Start reauthentication (RFC 7296 §2.8.3): a new IKE SA from scratch, with
+        full IKE_SA_INIT and IKE_AUTH and its own Child SA, returned for the caller
+        to drive beside this one (an :class:`IKEEndpoint` does it by itself); once it
+        is established, close this one — make-before-break."""
+        self._require_established("reauthenticate")
+        successor = IKEConnection(self.reauthentication_config(), initiator=True)
+        successor.initiate(now)
+        return successor
 
     def _schedule_child(self, child: ChildSA, now: float) -> None:
         life = self.config.child_lifetime
@@ -2332,7 +2400,7 @@ class IKEConnection:
                 out.append(c.rekey_at)
             if c.expire_at is not None and c.status != "DELETING":
                 out.append(c.expire_at)
-        for t in (self._ike_rekey_at, self._ike_expire_at, self._dpd_deadline()):
+        for t in (self._ike_rekey_at, self._ike_expire_at, self._reauth_at, self._dpd_deadline()):
             if t is not None:
                 out.append(t)
         return out
@@ -2372,6 +2440,10 @@ class IKEConnection:
                 self.delete_child(c.spi_in, now)
             elif c.rekey_at is not None and now >= c.rekey_at and c.status == "INSTALLED":
                 self._start_child_rekey(c, now)
+        if self._reauth_at is not None and now >= self._reauth_at:
+            self._reauth_at = None
+            # RFC 7296 §2.8.3: the caller (or the endpoint) builds the new IKE SA
+            self._events.append(ReauthenticationDue(self.generation))
         if self._ike_rekey_at is not None and now >= self._ike_rekey_at:
             self._ike_rekey_at = None
             if not self._rekeying_ike():

@@ -27,7 +27,7 @@ same, on either side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, NamedTuple, TypeAlias
 
 from ..constants import (
     EncrId,
@@ -87,6 +87,9 @@ _PRF: Final = int(TransformType.PRF)
 _INTEG: Final = int(TransformType.INTEG)
 _KE: Final = int(TransformType.KE)
 _ESN: Final = int(TransformType.ESN)
+_IKE: Final = int(ProtocolId.IKE)
+_ESP: Final = int(ProtocolId.ESP)
+_AH: Final = int(ProtocolId.AH)
 _ADDKE: Final = frozenset(range(int(TransformType.ADDKE1), int(TransformType.ADDKE7) + 1))
 
 #: RFC 7296 §3.3.3, "Mandatory Types" per protocol (INTEG for IKE and AH is checked
@@ -129,8 +132,14 @@ def _attr_order(pair: tuple[int, int | bytes]) -> tuple[int, str]:
 
 
 def _key(t: Transform) -> _Key:
-    attrs = tuple(sorted(((int(a.type), a.value) for a in t.attributes), key=_attr_order))
-    return int(t.type), int(t.id), attrs
+    attrs = t.attributes
+    if not attrs:
+        return int(t.type), int(t.id), ()
+    if len(attrs) == 1:
+        a = attrs[0]
+        return int(t.type), int(t.id), ((int(a.type), a.value),)
+    pairs = sorted(((int(a.type), a.value) for a in attrs), key=_attr_order)
+    return int(t.type), int(t.id), tuple(pairs)
 
 
 def _none_key(ttype: int) -> _Key:
@@ -141,11 +150,12 @@ def _understood(t: Transform) -> bool:
     """RFC 7296 §3.3.6: a transform "that contains a Transform Attribute it does not
     understand" is unacceptable. The only IKEv2 attribute is Key Length (§3.3.5), in
     TV format, at most once."""
-    if not t.attributes:
+    attrs = t.attributes
+    if not attrs:
         return True
-    if len(t.attributes) > 1:
+    if len(attrs) > 1:
         return False
-    attr = t.attributes[0]
+    attr = attrs[0]
     return attr.type == TransformAttributeType.KEY_LENGTH and isinstance(attr.value, int)
 
 
@@ -154,11 +164,11 @@ def _rule(ttype: int, protocol: int, combined: bool) -> _Rule:
         if combined:
             return _NONE_ONLY  # RFC 7296 §2.7
         # RFC 7296 §3.3.3: mandatory for IKE (non-AEAD) and AH, optional for ESP.
-        return _REAL if protocol in (ProtocolId.IKE, ProtocolId.AH) else _OPTIONAL
+        return _REAL if protocol in (_IKE, _AH) else _OPTIONAL
     if ttype == _KE:
         # IKE_SA_INIT always performs the Transform Type 4 key exchange (RFC 7296 §1.2,
         # RFC 9370 §2.2.1); for a Child SA it is optional PFS (RFC 7296 §3.3.3, §1.3.1).
-        return _REAL if protocol == ProtocolId.IKE else _OPTIONAL
+        return _REAL if protocol == _IKE else _OPTIONAL
     if ttype in _ADDKE:
         return _OPTIONAL  # RFC 9370 §2.2.1
     return _PLAIN
@@ -167,40 +177,121 @@ def _rule(ttype: int, protocol: int, combined: bool) -> _Rule:
 def _by_type(transforms: Sequence[Transform]) -> dict[int, list[Transform]]:
     out: dict[int, list[Transform]] = {}
     for t in transforms:
-        out.setdefault(int(t.type), []).append(t)
+        ttype = int(t.type)
+        ts = out.get(ttype)
+        if ts is None:
+            out[ttype] = [t]
+        else:
+            ts.append(t)
     return out
+
+
+class _Ours(NamedTuple):
+    """One of our proposals, prepared once for matching and checking."""
+
+    protocol: int
+    #: Per transform type, in the order the types first appear: the keys of our
+    #: transforms of that type mapped to their first position in our order.
+    rank: dict[int, dict[_Key, int]]
+
+
+class _Offer(NamedTuple):
+    """An offered proposal, prepared once per call."""
+
+    #: Per transform type present, in order of first appearance: the (key, transform)
+    #: of each transform of that type we understand, in offered order (RFC 7296 §3.3.6).
+    options: dict[int, list[_Option]]
+
+
+#: Prepared forms of our proposals, keyed by ``id()``; each entry holds the proposal
+#: itself, so the id cannot be reused while the entry lives. Configured proposal
+#: tuples are parsed once and shared by every connection (``config.as_proposals``).
+_OURS_CACHE: dict[int, tuple[Proposal, _Ours]] = {}
+_OURS_CACHE_SIZE: Final = 256
+
+
+def _immutable(p: Proposal) -> bool:
+    """Whether ``p`` cannot change after it is prepared (tuples all the way down)."""
+    if not isinstance(p, tuple) or type(p.transforms) is not tuple:
+        return False
+    for t in p.transforms:
+        if not isinstance(t, tuple) or type(t.attributes) is not tuple:
+            return False
+        for a in t.attributes:
+            if not isinstance(a, tuple) or not isinstance(a.value, (int, bytes)):
+                return False
+    return True
+
+
+def _prepare_ours(p: Proposal) -> _Ours:
+    entry = _OURS_CACHE.get(id(p))
+    if entry is not None and entry[0] is p:
+        return entry[1]
+    rank: dict[int, dict[_Key, int]] = {}
+    for t in p.transforms:
+        key = _key(t)
+        keys = rank.get(key[0])
+        if keys is None:
+            rank[key[0]] = {key: 0}
+        elif key not in keys:
+            keys[key] = len(keys)
+    ours = _Ours(int(p.protocol_id), rank)
+    if _immutable(p):
+        if len(_OURS_CACHE) >= _OURS_CACHE_SIZE:
+            _OURS_CACHE.clear()
+        _OURS_CACHE[id(p)] = (p, ours)
+    return ours
+
+
+def _prepare_offer(p: Proposal) -> _Offer:
+    """The offered proposal's understood transforms by type, keyed (as ``_key`` and
+    ``_understood``, inlined: this runs on every offer received)."""
+    options: dict[int, list[_Option]] = {}
+    for t in p.transforms:
+        ttype = int(t.type)
+        found = options.get(ttype)
+        if found is None:
+            found = options[ttype] = []
+        attrs = t.attributes
+        if not attrs:
+            found.append(((ttype, int(t.id), ()), t))
+        elif len(attrs) == 1:
+            a = attrs[0]
+            if a.type == TransformAttributeType.KEY_LENGTH and isinstance(a.value, int):
+                found.append(((ttype, int(t.id), ((int(a.type), a.value),)), t))
+    return _Offer(options)
 
 
 def _options(
     ttype: int,
     rule: _Rule,
-    offered: list[Transform] | None,
-    ours: list[_Key] | None,
+    offered_opts: list[_Option] | None,
+    rank: dict[_Key, int] | None,
     prefer: Prefer,
 ) -> list[_Option] | None:
     """The choices for one type acceptable to both sides, best first; None if the
-    type cannot be answered at all."""
-    none = _none_key(ttype)
-    if offered is None:
-        if rule not in (_OPTIONAL, _NONE_ONLY):
-            return None
-        offered_opts: list[_Option] = [(none, None)]
-    else:
-        offered_opts = [(_key(t), t) for t in offered if _understood(t)]
-    if rule == _NONE_ONLY:
+    type cannot be answered at all. ``offered_opts`` are the understood offered
+    transforms of the type (None: the type was left out), ``rank`` our transforms of
+    the type (None: we left it out)."""
+    none = (ttype, _NONE, ())
+    if rule == _NONE_ONLY or (rule == _OPTIONAL and rank is None):
         # Whoever offers a combined-mode cipher accepts INTEG NONE with it, whatever
-        # integrity algorithms its proposal lists for its other ciphers.
-        ours = [none]
-        offered_opts = [o for o in offered_opts if o[0] == none]
-    elif ours is None:
+        # integrity algorithms its proposal lists for its other ciphers; a NONE-able
+        # type we left out can only be answered with NONE.
+        if offered_opts is None:
+            return [(none, None)]
+        return [o for o in offered_opts if o[0] == none]
+    if rank is None:
+        return None
+    if offered_opts is None:
         if rule != _OPTIONAL:
             return None
-        ours = [none]
-    elif rule == _REAL:
-        offered_opts = [o for o in offered_opts if o[0][1] != _NONE]
-    rank = {k: i for i, k in reversed(list(enumerate(ours)))}
-    matches = [o for o in offered_opts if o[0] in rank]
-    if prefer == "responder":
+        return [(none, None)] if none in rank else []
+    if rule == _REAL:
+        matches = [o for o in offered_opts if o[0][1] != _NONE and o[0] in rank]
+    else:
+        matches = [o for o in offered_opts if o[0] in rank]
+    if prefer == "responder" and len(matches) > 1:
         matches.sort(key=lambda o: rank[o[0]])  # stable: offer order breaks ties
     return matches
 
@@ -233,19 +324,20 @@ def _choose_addke(choices: list[list[_Option]]) -> list[_Option] | None:
 
 
 def _match(
-    offered: Proposal, ours: Proposal, prefer: Prefer, ke_group: int | None
+    offered: Proposal,
+    offer: _Offer,
+    ours: _Ours,
+    prefer: Prefer,
+    ke_group: int | None,
 ) -> Proposal | None:
-    """The answer to ``offered`` within ``ours``, or None."""
-    protocol = int(offered.protocol_id)
-    if protocol != int(ours.protocol_id):
-        return None
-    off = _by_type(offered.transforms)
-    mine: dict[int, list[_Key]] = {}
-    for t in ours.transforms:
-        mine.setdefault(int(t.type), []).append(_key(t))
+    """The answer to ``offered`` (prepared as ``offer``) within ``ours``, or None."""
+    protocol = ours.protocol
+    off = offer.options
+    mine = ours.rank
     # RFC 7296 §3.3.6: "a proposal that is missing a mandatory Transform Type"
     # is unacceptable.
-    if not _MANDATORY.get(protocol, frozenset()) <= off.keys():
+    mandatory = _MANDATORY.get(protocol)
+    if mandatory is not None and not mandatory <= off.keys():
         return None
     if (_ENCR in off) != (_ENCR in mine):
         return None
@@ -256,11 +348,12 @@ def _match(
     else:
         encr_choices = [None]
     present = off.keys() | mine.keys()
-    if protocol == ProtocolId.IKE:
-        present |= {_INTEG}  # needed unless the cipher is combined-mode (RFC 7296 §3.3.3)
-    types = sorted(present - {_ENCR})
+    if protocol == _IKE:
+        present.add(_INTEG)  # needed unless the cipher is combined-mode (RFC 7296 §3.3.3)
+    present.discard(_ENCR)
+    types = sorted(present)
     for encr in encr_choices:
-        combined = encr is not None and is_combined_mode(encr[0][1])
+        combined = encr is not None and encr[0][1] in COMBINED_MODE_ENCR
         chosen: dict[int, _Option] = {} if encr is None else {_ENCR: encr}
         addke: list[list[_Option]] = []
         for ttype in types:
@@ -275,17 +368,18 @@ def _match(
             if ttype in _ADDKE:
                 addke.append(opts)
                 continue
-            if ttype == _KE and ke_group is not None:
+            if ttype == _KE and ke_group is not None and len(opts) > 1:
                 # RFC 7296 §3.3.6: the proposal is chosen first; within it, the group
                 # the initiator guessed is the one to take when it is acceptable.
                 opts = sorted(opts, key=lambda o: o[0][1] != ke_group)
             chosen[ttype] = opts[0]
         else:
-            picked = _choose_addke(addke)
-            if picked is None:
-                continue
-            for option in picked:
-                chosen[option[0][0]] = option
+            if addke:
+                picked = _choose_addke(addke)
+                if picked is None:
+                    continue
+                for option in picked:
+                    chosen[option[0][0]] = option
             if not _esp_protected(protocol, chosen):
                 continue
             return _answer(offered, chosen)
@@ -366,8 +460,16 @@ def select_proposal(
         pairs = ((o, a) for o in offered for a in acceptable)
     else:
         pairs = ((o, a) for a in acceptable for o in offered)
+    # Each offered proposal is prepared once per call, each of ours once per process.
+    offers: dict[int, tuple[Proposal, _Offer]] = {}
     for o, a in pairs:
-        answer = _match(o, a, prefer, ke_group)
+        ours = _prepare_ours(a)
+        if int(o.protocol_id) != ours.protocol:
+            continue
+        entry = offers.get(id(o))
+        if entry is None or entry[0] is not o:
+            entry = offers[id(o)] = (o, _prepare_offer(o))
+        answer = _match(o, entry[1], ours, prefer, ke_group)
         if answer is not None:
             return answer
     raise ProtocolError(
@@ -376,18 +478,17 @@ def select_proposal(
     )
 
 
-def _inconsistency(ours: Proposal, selected: Proposal) -> str | None:
-    """Why ``selected`` is not a valid answer to ``ours``, or None if it is."""
-    protocol = int(ours.protocol_id)
+def _inconsistency(ours: _Ours, selected: Proposal) -> str | None:
+    """Why ``selected`` is not a valid answer to our proposal (prepared as ``ours``),
+    or None if it is."""
+    protocol = ours.protocol
     sel = _by_type(selected.transforms)
-    mine: dict[int, list[_Key]] = {}
-    for t in ours.transforms:
-        mine.setdefault(int(t.type), []).append(_key(t))
+    mine = ours.rank
     for ttype, ts in sel.items():
         if len(ts) > 1:
             return f"{len(ts)} transforms of type {ttype}, not one (RFC 7296 §2.7)"
     encr = sel.get(_ENCR)
-    combined = encr is not None and is_combined_mode(encr[0].id)
+    combined = encr is not None and encr[0].id in COMBINED_MODE_ENCR
     for ttype, (t,) in sel.items():
         rule = _rule(ttype, protocol, combined)
         none = int(t.id) == _NONE
@@ -406,21 +507,24 @@ def _inconsistency(ours: Proposal, selected: Proposal) -> str | None:
         if ttype in sel:
             continue
         rule = _rule(ttype, protocol, combined)
-        if rule == _NONE_ONLY or (rule == _OPTIONAL and _none_key(ttype) in keys):
+        if rule == _NONE_ONLY or (rule == _OPTIONAL and (ttype, _NONE, ()) in keys):
             continue
         return f"no transform of the offered type {ttype} (RFC 7296 §2.7)"
-    missing = _MANDATORY.get(protocol, frozenset()) - sel.keys()
-    if missing:
+    mandatory = _MANDATORY.get(protocol)
+    if mandatory is not None and not mandatory <= sel.keys():
+        missing = mandatory - sel.keys()
         return f"mandatory transform types {sorted(missing)} missing (RFC 7296 §3.3.3)"
-    if protocol == ProtocolId.IKE and not combined and _INTEG not in sel:
+    if protocol == _IKE and not combined and _INTEG not in sel:
         return "no integrity algorithm for a non-AEAD cipher (RFC 7296 §3.3.3)"
-    addke = [(int(t.id), _key(t)[2]) for ttype, (t,) in sel.items() if ttype in _ADDKE]
-    real = [a for a in addke if a[0] != _NONE]
-    if len(set(real)) != len(real):
-        return "a duplicated additional key exchange (RFC 9370 §2.2.1)"
-    chosen: dict[int, _Option] = {ttype: (_key(t), t) for ttype, (t,) in sel.items()}
-    if not _esp_protected(protocol, chosen):
-        return "ESP with ENCR_NULL and no integrity (RFC 4303 §3.2)"
+    if not _ADDKE.isdisjoint(sel):
+        addke = [(int(t.id), _key(t)[2]) for ttype, (t,) in sel.items() if ttype in _ADDKE]
+        real = [a for a in addke if a[0] != _NONE]
+        if len(set(real)) != len(real):
+            return "a duplicated additional key exchange (RFC 9370 §2.2.1)"
+    if protocol == _ESP and _ENCR in sel:
+        chosen: dict[int, _Option] = {ttype: (_key(t), t) for ttype, (t,) in sel.items()}
+        if not _esp_protected(protocol, chosen):
+            return "ESP with ENCR_NULL and no integrity (RFC 4303 §3.2)"
     return None
 
 
@@ -462,7 +566,7 @@ def check_selected(offered: Sequence[Proposal], selected: Proposal | Sequence[Pr
         )
     reason = ""
     for p in candidates:
-        why = _inconsistency(p, selected)
+        why = _inconsistency(_prepare_ours(p), selected)
         if why is None:
             return
         reason = reason or why

@@ -88,18 +88,38 @@ class _Box(NamedTuple):
     addr_hi: int
 
 
+#: Boxes of selectors already seen, keyed by ``id()``; each entry holds the selector
+#: itself, so the id cannot be reused while the entry lives. Policy selectors are
+#: parsed once per config (``config.as_selectors``) and met on every negotiation.
+_BOX_CACHE: dict[int, tuple[TrafficSelector, _Box | None]] = {}
+_BOX_CACHE_SIZE: Final = 256
+
+
 def _box(ts: TrafficSelector) -> _Box | None:
     """The box of a well-formed selector; None for one that selects nothing (an
     inverted range, or addresses of the wrong size for its type)."""
+    entry = _BOX_CACHE.get(id(ts))
+    if entry is not None and entry[0] is ts:
+        return entry[1]
+    box = _make_box(ts)
+    # Only a selector that cannot change (octets in ``bytes``) is remembered.
+    if isinstance(ts, tuple) and type(ts.start_address) is bytes and type(ts.end_address) is bytes:
+        if len(_BOX_CACHE) >= _BOX_CACHE_SIZE:
+            _BOX_CACHE.clear()
+        _BOX_CACHE[id(ts)] = (ts, box)
+    return box
+
+
+def _make_box(ts: TrafficSelector) -> _Box | None:
     size = _ADDRESS_SIZE.get(int(ts.ts_type))
     if size is None or len(ts.start_address) != size or len(ts.end_address) != size:
         return None
     proto = ts.ip_protocol
     proto_lo, proto_hi = (0, 255) if proto == 0 else (proto, proto)
     start, end = ts.start_port, ts.end_port
-    if (start, end) == (0xFFFF, 0):
+    if start == 0xFFFF and end == 0:
         port_lo = port_hi = _OPAQUE
-    elif (start, end) == (0, 0xFFFF):
+    elif start == 0 and end == 0xFFFF:
         port_lo, port_hi = _OPAQUE, 0xFFFF
     elif start <= end:
         port_lo, port_hi = start, end
@@ -180,6 +200,9 @@ def _subtract(a: _Box, b: _Box) -> list[_Box]:
 
 def _covered(box: _Box, cover: Sequence[_Box]) -> bool:
     """Whether the union of ``cover`` contains ``box``."""
+    for c in cover:
+        if _inside(box, c):
+            return True  # the common case: one selector holds it all
     remaining = [box]
     for c in cover:
         remaining = [piece for r in remaining for piece in _subtract(r, c)]
