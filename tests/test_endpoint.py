@@ -854,3 +854,55 @@ def test_new_local_spi_of_a_connection_is_routed_and_old_ones_bounded() -> None:
         ep.touch(conn, 1.0)
     assert ep.get(first) is None
     assert all(ep.get(spi) is conn for spi in spis)
+
+
+def _shuttle(client: IKEEndpoint, client_addr: Address, gw: IKEEndpoint, now: float) -> None:
+    for _ in range(20):
+        moved = 0
+        for data, _dest in client.datagrams_to_send(now):
+            gw.receive_datagram(data, client_addr, now)
+            moved += 1
+        for data, _dest in gw.datagrams_to_send(now):
+            client.receive_datagram(data, RESPONDER_ADDRESS, now)
+            moved += 1
+        if not moved:
+            return
+
+
+def _run_timers(eps: list[IKEEndpoint], now: float) -> None:
+    for ep in eps:
+        timer = ep.get_timer()
+        if timer is not None and timer <= now:
+            ep.handle_timer(now)
+
+
+def test_endpoint_reauthenticates_make_before_break_and_follows_ike_rekeys() -> None:
+    """RFC 7296 §2.8.3 through the endpoint: at the reauthentication time a new IKE SA
+    is built from scratch beside the old one, and the old one is deleted only once
+    the new one is established. Before that, an IKE SA rekey (§2.18) changes the
+    SPIs the endpoint routes by, both ways."""
+    gw = IKEEndpoint(responder_config())
+    client_addr = initiator_address(4)
+    client = IKEEndpoint(responder_config(local_address=client_addr, rng=seeded_rng(78)))
+    conn = client.connect(initiator_config(4, reauth_time=5000.0, rekey_jitter=0.0), 0.0)
+    _shuttle(client, client_addr, gw, 0.0)
+    [theirs] = gw.connections
+    assert conn.state is State.ESTABLISHED is theirs.state
+    theirs.rekey_ike(10.0)  # the gateway rekeys: new SPIs on both sides
+    gw.touch(theirs, 10.0)
+    _shuttle(client, client_addr, gw, 10.0)
+    assert conn.generation == 2 and (conn.spi_i, conn.spi_r) == (theirs.spi_i, theirs.spi_r)
+    conn.send_liveness(11.0)  # routed by the new SPIs
+    client.touch(conn, 11.0)
+    _shuttle(client, client_addr, gw, 11.0)
+    assert conn.state is State.ESTABLISHED and not conn._outstanding
+    endpoint_events(client), endpoint_events(gw)
+    _run_timers([client, gw], 5000.0)
+    _shuttle(client, client_addr, gw, 5000.0)
+    assert len(client.connections) == 2  # the new one beside the old, now closed
+    new = next(c for c in client.connections if c is not conn)
+    assert new.state is State.ESTABLISHED and conn.state is State.CLOSED
+    assert new.child_sas and new.keys != conn.keys
+    assert sorted(c.state.value for c in gw.connections) == ["CLOSED", "ESTABLISHED"]
+    events = [type(e.event).__name__ for e in endpoint_events(client)]
+    assert events.index("IKESAEstablished") < events.index("IKESADeleted")

@@ -43,7 +43,7 @@ from ..wire.models import FLAG_INITIATOR, FLAG_RESPONSE, Message, Nonce, Notify
 from ..wire.notify import cookie
 from .config import IKEConfig, Rng
 from .cookies import CookieJar
-from .events import Event
+from .events import Event, IKESAEstablished, ReauthenticationDue
 from .ike_sa import IKEConnection
 from .state import Role, State
 
@@ -227,6 +227,10 @@ class IKEEndpoint:
         self._tie = itertools.count()
         self._pending: list[tuple[bytes, Address]] = []
         self._events: deque[EndpointEvent] = deque()
+        # reauthentication (RFC 7296 §2.8.3): successor -> the IKE SA it replaces
+        self._reauth_of: dict[IKEConnection, IKEConnection] = {}
+        self._to_register: list[_Entry] = []
+        self._to_observe: list[IKEConnection] = []
 
     # ------------------------------------------------------------------ views
 
@@ -559,19 +563,30 @@ class IKEEndpoint:
             self._by_init[entry.init_key] = entry
         self._observe(entry, now)
 
-    def _take_events(self, entry: _Entry) -> None:
+    def _take_events(self, entry: _Entry, now: float) -> None:
         conn = entry.conn
         for _ in range(1000):  # bounded: a connection queues a handful per exchange
             event = conn.next_event()
             if event is None:
                 break
             self._events.append(EndpointEvent(conn, event))
+            if isinstance(event, ReauthenticationDue) and len(self._entries) < self.max_sas:
+                # RFC 7296 §2.8.3, make-before-break: a new IKE SA from scratch now,
+                # the old one closed once the new one is established
+                successor = conn.reauthenticate(now)
+                self._reauth_of[successor] = conn
+                self._to_register.append(_Entry(successor, now, [successor.spi_i], None))
+            elif isinstance(event, IKESAEstablished) and conn in self._reauth_of:
+                old = self._reauth_of.pop(conn)
+                if old.state is State.ESTABLISHED:
+                    old.close(now)
+                    self._to_observe.append(old)
 
     def _observe(self, entry: _Entry, now: float) -> None:
         """After the connection may have changed: note its output, take its events,
         update the half-open count, closure and deadline."""
         self._dirty[entry] = None
-        self._take_events(entry)
+        self._take_events(entry, now)
         conn = entry.conn
         half_open = conn.role is Role.RESPONDER and conn.state is State.INIT_DONE
         if half_open != entry.half_open:
@@ -595,6 +610,16 @@ class IKEEndpoint:
                 heapq.heappush(self._heap, (deadline, next(self._tie), entry))
                 if len(self._heap) > 2 * len(self._entries) + 64:
                     self._compact()
+        # successors made for reauthentication, and the IKE SAs they replace
+        for _ in range(64):  # bounded: one or two per observed connection
+            if self._to_register:
+                self._register(self._to_register.pop(), now)
+            elif self._to_observe:
+                old = self._entries.get(self._to_observe.pop())
+                if old is not None:
+                    self._observe(old, now)
+            else:
+                break
 
     def _add_spi(self, entry: _Entry, spi: bytes) -> None:
         """The connection now uses another SPI of ours (an IKE SA rekey, RFC 7296
@@ -622,7 +647,8 @@ class IKEEndpoint:
     def _remove(self, entry: _Entry, now: float) -> None:
         # what it still had to say is kept: answers and events
         self._queue_many(entry.conn.datagrams_to_send(now))
-        self._take_events(entry)
+        self._take_events(entry, now)
+        self._reauth_of.pop(entry.conn, None)
         if entry.half_open:
             self._half_open -= 1
             entry.half_open = False
