@@ -227,7 +227,7 @@ def _ike_payload(p: Any, icd: str | None = None, inner: tuple[Any, ...] = ()) ->
     return (ptype, None, ())
 
 
-def _ike_message(d: UdpDatagram, keys: IKESAKeys, icd: str) -> dict[str, Any]:
+def _ike_message(d: UdpDatagram, ring: list[IKESAKeys], icd: str) -> dict[str, Any]:
     data = d.payload
     if 4500 in (d.sport, d.dport):
         assert data[:4] == bytes(4), "an IKE message on port 4500 needs the non-ESP marker"
@@ -236,6 +236,7 @@ def _ike_message(d: UdpDatagram, keys: IKESAKeys, icd: str) -> dict[str, Any]:
     payloads: list[Any] = list(msg.payloads)
     last: tuple[Any, ...] = ()
     if payloads and isinstance(payloads[-1], SK):
+        keys = next(k for k in ring if (k.spi_i, k.spi_r) == (msg.spi_i, msg.spi_r))
         opened: Message = decrypt(data, keys)
         inner = tuple(_ike_payload(q) for q in opened.payloads[len(payloads) - 1 :])
         last = (_ike_payload(payloads.pop(), icd, inner),)
@@ -259,9 +260,10 @@ def _expert(packet: ET.Element) -> list[str]:
     ]
 
 
-def _check(pair: Pair, keys: IKESAKeys, tmp_path: Path) -> int:
+def _check(pair: Pair, keys: IKESAKeys | list[IKESAKeys], tmp_path: Path) -> int:
+    ring = keys if isinstance(keys, list) else [keys]
     datagrams = _datagrams(pair)
-    root = _run_tshark(tmp_path, datagrams, to_wireshark_table([keys]))
+    root = _run_tshark(tmp_path, datagrams, to_wireshark_table(ring))
     packets = root.findall("packet")
     assert len(packets) == len(datagrams)
     sk_seen = 0
@@ -275,7 +277,7 @@ def _check(pair: Pair, keys: IKESAKeys, tmp_path: Path) -> int:
             assert icd.startswith("Integrity Checksum Data: "), icd
             assert icd.endswith("[correct]"), f"frame {d.frame}: {icd}"
             sk_seen += 1
-        assert seen == _ike_message(d, keys, icd), f"frame {d.frame}"
+        assert seen == _ike_message(d, ring, icd), f"frame {d.frame}"
     return sk_seen
 
 
@@ -308,3 +310,32 @@ def test_wrong_key_is_caught_by_tshark(tmp_path: Path) -> None:
     assert sum("[incorrect, should be " in s for s in shown) == 4
     messages = [e.get("show") for e in root.iter() if e.get("name") == "_ws.expert.message"]
     assert messages.count("IKEv2 Integrity Checksum Data is incorrect") == 4
+
+
+def test_tshark_opens_rekeys_and_both_ike_sas(tmp_path: Path) -> None:
+    """CREATE_CHILD_SA (a new Child SA, a Child SA rekey, an IKE SA rekey by the
+    responder) and the Deletes on the old and the new IKE SA: tshark opens every SK
+    payload with the two IKE SAs' keys and sees what ikewire sent."""
+    pair = Pair(*_configs("aes256gcm16-prfsha256-x25519", "aes256gcm16"), now=1_767_225_600.0)
+    i, r = pair.initiator, pair.responder
+    ring: list[IKESAKeys] = []
+    steps: list[Callable[[], None]] = [
+        lambda: i.initiate(pair.now),
+        lambda: i.create_child(pair.now),
+        lambda: i.rekey_child(i.child_sas[0].spi_in, pair.now),
+        lambda: r.rekey_ike(pair.now),
+        lambda: i.close(pair.now),
+    ]
+    for step in steps:
+        if i.keys is not None and i.keys not in ring:
+            ring.append(i.keys)
+        step()
+        for _ in range(10):
+            pair.now += 0.01
+            if pair.run() == 0:
+                break
+    assert len(ring) == 2 and i.state.value == "CLOSED"
+    exchanges = {decode_v2(c.data).exchange_type for c in pair.captured}
+    assert 36 in exchanges  # CREATE_CHILD_SA
+    # IKE_AUTH, 3 CREATE_CHILD_SA, Child delete, old IKE SA delete, new IKE SA delete
+    assert _check(pair, ring, tmp_path) == 14
