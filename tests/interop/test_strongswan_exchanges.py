@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ikewire.aio import Driver
-from ikewire.connection.events import ChildSAEstablished, ConnectionFailed
+from ikewire.connection.events import ChildSADeleted, ChildSAEstablished, ConnectionFailed
 from ikewire.connection.ike_sa import IKEConnection
 from ikewire.constants import ExchangeType
 
@@ -180,15 +180,10 @@ def test_initiator_accepts_narrowed_selectors(charon: Charon, sockets: Any, tmp_
     _finish(driver, charon, tmp_path, charon_initiator=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ikewire does not answer CREATE_CHILD_SA requests (RFC 7296 §1.3): it drops "
-    "them silently, so charon retransmits and then tears the IKE SA down",
-)
 def test_charon_rekeys_child_sa(charon: Charon, sockets: Any, tmp_path: Path) -> None:
-    """charon rekeys the Child SA (RFC 7296 §1.3.3, CREATE_CHILD_SA with N(REKEY_SA)).
-    ikewire must answer: a rekeyed SA, or an error notify (NO_ADDITIONAL_SAS,
-    §3.10.1) that keeps the IKE SA up. Waits 3 s for the answer."""
+    """charon rekeys the Child SA (RFC 7296 §1.3.3, CREATE_CHILD_SA with N(REKEY_SA)):
+    ikewire answers, announces the new Child SA, and the old one is deleted by charon
+    (make-before-break). Waits 3 s for the exchanges."""
     esp = SUITES[GCM][0]
     charon.start(CONN, GCM, esp)
     conn = IKEConnection(config(GCM, esp, initiator=True), initiator=True)
@@ -206,6 +201,11 @@ def test_charon_rekeys_child_sa(charon: Charon, sockets: Any, tmp_path: Path) ->
     assert "generating CREATE_CHILD_SA request 0" in log
     assert "parsed CREATE_CHILD_SA response 0" in log, "no answer to CREATE_CHILD_SA"
     assert charon.list_sas()[CONN]["state"] == "ESTABLISHED"
+    new = [e for e in driver.events if isinstance(e, ChildSAEstablished) and e.rekeyed_spi]
+    assert len(new) == 1 and new[0].generation == 2
+    deleted = [e for e in driver.events if isinstance(e, ChildSADeleted)]
+    assert [d.spi_in for d in deleted] == [new[0].rekeyed_spi]  # charon deleted the old
+    assert [c.spi_in for c in conn.child_sas] == [new[0].spi_in]
 
 
 @pytest.mark.parametrize("role", ["initiator", "responder"])
