@@ -878,3 +878,27 @@ def test_null_esp_skips_integ_none_when_a_real_one_is_offered() -> None:
         IntegId.AUTH_HMAC_SHA2_256_128
     ]
     check_selected([offer], answer)
+
+
+# --------------------------------------------------------------------------- preparation cache
+
+
+def test_our_proposals_prepared_once_never_stale() -> None:
+    """Our proposals are prepared once and remembered by identity; a fresh proposal
+    (even one that reuses a freed one's memory) or one that can still change (a list
+    of transforms) is judged as it is now."""
+    offer = prop(1, IKE, GCM256, PRF256, ECP256, X25519)
+    for i in range(600):  # more than the cache holds: it is cleared on the way
+        group = (X25519, ECP256)[i % 2]
+        ours = prop(1, IKE, GCM256, PRF256, group)
+        answer = select_proposal([offer], [ours])
+        assert [t for t in answer.transforms if t.type == KE] == [group]
+        check_selected([ours], answer)
+    transforms = [GCM256, PRF256, X25519]
+    mutable = Proposal(1, IKE, b"", transforms)  # type: ignore[arg-type]
+    assert X25519 in select_proposal([offer], [mutable]).transforms
+    transforms[2] = ECP256
+    assert ECP256 in select_proposal([offer], [mutable]).transforms
+    check_selected([mutable], prop(1, IKE, GCM256, PRF256, ECP256))
+    with expect_notify(NotifyType.INVALID_SYNTAX):
+        check_selected([mutable], prop(1, IKE, GCM256, PRF256, X25519))

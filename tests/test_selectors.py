@@ -588,3 +588,19 @@ def test_narrow_total_on_wire_selectors(
     assert is_subset(narrowed, proposed)
     for s in proposed:
         ts_to_string(s)
+
+
+def test_selector_boxes_never_stale() -> None:
+    """Selector ranges are remembered by identity for speed; fresh selectors (even
+    ones reusing a freed one's memory) and ones whose octets can change are judged
+    as they are now."""
+    policy = (ts("10.0.0.0/8"),)
+    for i in range(600):  # more than the cache holds: it is cleared on the way
+        inside = i % 2 == 0
+        proposed = ts("10.1.0.0/16" if inside else "192.0.2.0/24")
+        assert is_subset([proposed], policy) is inside
+    start, end = bytearray(b"\x0a\x01\x00\x00"), bytearray(b"\x0a\x01\xff\xff")
+    changing = TrafficSelector(TSType.TS_IPV4_ADDR_RANGE, 0, 0, 0xFFFF, start, end)  # type: ignore[arg-type]
+    assert is_subset([changing], policy)
+    start[0] = end[0] = 192
+    assert not is_subset([changing], policy)

@@ -40,12 +40,15 @@ from ..constants import (
     NotifyType,
     PrfId,
     ProtocolId,
+    TransformType,
     to_enum,
 )
 from ..crypto.auth import (
     PublicKey,
     choose_hash,
     decode_hash_algorithms,
+    int_auth_step,
+    intermediate_auth,
     key_type_of,
     null_auth,
     psk_auth,
@@ -57,10 +60,22 @@ from ..crypto.auth import (
 )
 from ..crypto.cipher import SKCipher, seal_message
 from ..crypto.groups import KeyExchange, new_key_exchange
-from ..crypto.keys import ChildSAKeys, IKESAKeys, derive_child_sa_keys, derive_ike_sa_keys
+from ..crypto.keys import (
+    ChildSAKeys,
+    IKESAKeys,
+    derive_child_sa_keys,
+    derive_ike_sa_keys,
+    update_ike_sa_keys,
+)
 from ..crypto.prf import Prf, prf_for
 from ..errors import ConfigError, CryptoError, DecodeError, IntegrityError, ProtocolError
-from ..wire.codec import decode_payloads, decode_v2, encode_payload_body, encode_v2
+from ..wire.codec import (
+    decode_payloads,
+    decode_v2,
+    encode_payload_body,
+    encode_payloads,
+    encode_v2,
+)
 from ..wire.models import (
     AUTH,
     CERT,
@@ -299,6 +314,25 @@ def _redundant(mine: tuple[bytes, bytes], theirs: tuple[bytes, bytes]) -> bool:
     return (min(mine), max(mine)) < (min(theirs), max(theirs))
 
 
+def _additional_methods(proposal: Proposal, *, offered: bool = False) -> list[int]:
+    """The additional key exchange methods of a chosen proposal, ADDKE1 first (RFC 9370
+    §2.2.1; NONE is no exchange). With ``offered``: whether any ADDKE type offers a
+    real method."""
+    found = proposal.additional_ke_methods
+    if offered:
+        return [m for methods in found.values() for m in methods if m]
+    return [methods[0] for _, methods in sorted(found.items()) if methods and methods[0]]
+
+
+@functools.lru_cache(maxsize=64)
+def _strip_addke(proposals: tuple[Proposal, ...]) -> tuple[Proposal, ...]:
+    addke = range(TransformType.ADDKE1, TransformType.ADDKE7 + 1)
+    return tuple(
+        p._replace(transforms=tuple(t for t in p.transforms if int(t.type) not in addke))
+        for p in proposals
+    )
+
+
 def _is_ike_rekey(request: _ChildRequest | None) -> bool:
     return request is not None and request.kind == "rekey_ike"
 
@@ -407,6 +441,15 @@ class IKEConnection:
         self._side: list[tuple[IKEConnection, float]] = []
         self._is_side = False
         self._childless = False
+        # RFC 9242 / RFC 9370: IKE_INTERMEDIATE with additional key exchanges
+        self._intermediate = False
+        self._addke: list[int] = []  # the chosen ADDKE methods, ADDKE1 first
+        self._addke_done = 0
+        self._inter_ke: KeyExchange | None = None
+        self._int_auth_i = b""
+        self._int_auth_r = b""
+        self._pending_int_auth_i = b""
+        self._auth_message_id = 1
         self.tunnel_id = f"K{next(_TUNNEL_IDS)}"  # the display's IKE tunnel id
         self._child_tunnels = 0
 
@@ -917,7 +960,11 @@ class IKEConnection:
             inner = self._open(msg, data)
             if inner is None:
                 return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
-        if msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
+        if msg.exchange_type == ExchangeType.IKE_INTERMEDIATE and self.state is State.INIT_DONE:
+            self._on_intermediate_request(msg, data, addr, framed, inner, now)
+        elif msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
+            if self._addke_done < len(self._addke):
+                return  # RFC 9370 §2.2.2: every additional key exchange comes first
             self._on_auth_request(msg, data, addr, framed, inner, now)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
@@ -948,7 +995,10 @@ class IKEConnection:
             inner = self._open(msg, data)
             if inner is None:
                 return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
-        if o.purpose == "auth":
+        if o.purpose == "intermediate":
+            if self.state is State.INTERMEDIATE:
+                self._on_intermediate_response(msg, data, o, now, inner)
+        elif o.purpose == "auth":
             if self.state is State.AUTH_SENT:
                 self._on_auth_response(msg, data, now, inner)
         elif o.purpose == "create_child":
@@ -1032,6 +1082,11 @@ class IKEConnection:
             *([fragmentation_supported()] if self.config.fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
             *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self.config.childless else []),
+            *(
+                [empty(NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)]
+                if any(_additional_methods(p, offered=True) for p in self._ike_proposals)
+                else []
+            ),
         ]
         msg = Message.create(ExchangeType.IKE_SA_INIT, payloads, spi_i=self.spi_i)
         self._init_request = encode_v2(msg)
@@ -1050,6 +1105,14 @@ class IKEConnection:
             # RFC 7296 §3.3.6: choose without regard to the KE payload, preferring its
             # group within the chosen proposal (as ke_mismatch does) ...
             answer = select_proposal(sa.proposals, self._ike_proposals, ke_group=int(ke.group))
+            if _additional_methods(answer) and not _has_notify(
+                msg, NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED
+            ):
+                # RFC 9370 §2.2.1: additional key exchanges only with IKE_INTERMEDIATE
+                raise ProtocolError(
+                    "additional key exchanges offered without INTERMEDIATE_EXCHANGE_SUPPORTED",
+                    notify=NotifyType.NO_PROPOSAL_CHOSEN,
+                )
             chosen = answer.ke_method
             if chosen is not None and int(chosen) != int(ke.group):
                 # ... and if that is another group, a stateless answer naming it (§1.3).
@@ -1070,6 +1133,9 @@ class IKEConnection:
         self._peer_hashes = _hash_list(msg)
         # RFC 7383 §2.3: announced back only when the initiator announced it
         self._fragmentation = self.config.fragmentation and peer_supports_fragmentation(msg)
+        # RFC 9242 §3.1: announced back when the initiator announced it
+        self._intermediate = _has_notify(msg, NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)
+        self._addke = _additional_methods(answer)
         # RFC 6023 §3: we support childless IKE SAs; announced back when asked
         self._childless = _has_notify(msg, NotifyType.CHILDLESS_IKEV2_SUPPORTED)
         self._nr = self._rng(self.config.nonce_size)
@@ -1084,6 +1150,7 @@ class IKEConnection:
             *([fragmentation_supported()] if self._fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
             *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self._childless else []),
+            *([empty(NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)] if self._intermediate else []),
             *self._certreq(),
         ]
         response = Message.create(
@@ -1155,8 +1222,14 @@ class IKEConnection:
         except (ConfigError, DecodeError) as e:
             self._fail(NotifyType.INVALID_SYNTAX, str(e))
             return
+        addke = _additional_methods(sa.proposals[0])
+        if addke and not _has_notify(msg, NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED):
+            # RFC 9370 §2.2.1: additional key exchanges need IKE_INTERMEDIATE
+            self._fail(NotifyType.INVALID_SYNTAX, "additional key exchanges without RFC 9242")
+            return
         self._outstanding.pop(0, None)
-        self._advance(Stimulus.RECV_INIT_RESPONSE)
+        self._addke = addke
+        self._advance(Stimulus.RECV_INIT_RESPONSE_ADDKE if addke else Stimulus.RECV_INIT_RESPONSE)
         assert self.peer_address is not None
         self._check_nat(msg, self.peer_address)
         nat = self.nat_local or self.nat_remote or self.config.force_encapsulation
@@ -1175,6 +1248,9 @@ class IKEConnection:
         self.spi_r = msg.spi_r
         self._init_response = data
         self._set_keys(sa.proposals[0], secret)
+        if self._addke:
+            self._send_intermediate(now)
+            return
         try:
             self._send_auth_request(now)
         except (ConfigError, CryptoError) as e:
@@ -1197,14 +1273,148 @@ class IKEConnection:
         self._advance(Stimulus.RECV_INIT_RETRY)
         self._send_init_request(now)
 
+    # ------------------------------------------------------------------ IKE_INTERMEDIATE
+
+    def _int_auth_of(
+        self, sk_p: bytes, previous: bytes, header: bytes, inner: Sequence[Payload]
+    ) -> bytes:
+        assert self._prf is not None
+        plaintext = encode_payloads(list(inner))
+        first = int(inner[0].type) if inner else 0
+        return int_auth_step(self._prf, sk_p, previous, header, first, plaintext)
+
+    def _header_octets(self, exchange: ExchangeType, message_id: int, *, response: bool) -> bytes:
+        return encode_v2(self._header(exchange, message_id, response=response))[:28]
+
+    def _send_intermediate(self, now: float) -> None:
+        """RFC 9370 §2.2.2: HDR, SK {KEi(n)} in IKE_INTERMEDIATE, one per additional
+        key exchange, ADDKE1 first."""
+        assert self.keys is not None
+        method = self._addke[self._addke_done]
+        self._inter_ke = new_key_exchange(method, rng=self._rng, initiator=True)
+        inner: list[Payload] = [KE(method, self._inter_ke.public_value())]
+        message_id = self._next_request_id
+        header = self._header_octets(ExchangeType.IKE_INTERMEDIATE, message_id, response=False)
+        # RFC 9242 §3.3.2: our message's link of the chain, with the keys protecting it
+        self._pending_int_auth_i = self._int_auth_of(
+            self.keys.sk_pi, self._int_auth_i, header, inner
+        )
+        self._send_request(ExchangeType.IKE_INTERMEDIATE, inner, now, "intermediate")
+
+    def _on_intermediate_request(
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        framed: bool,
+        inner: tuple[Payload, ...],
+        now: float,
+    ) -> None:
+        """The responder's IKE_INTERMEDIATE (RFC 9242 §3.2, RFC 9370 §2.2.2): the next
+        additional key exchange; the keys are updated once the answer is out."""
+        assert self.keys is not None
+        if self._addke_done >= len(self._addke):
+            return  # nothing more was negotiated: not ours to answer
+        self._update_path(addr, framed)  # RFC 7296 §2.23: it came through the NAT
+        method = self._addke[self._addke_done]
+        ke = next((x for x in inner if type(x) is KE), None)
+        keys = self.keys
+        try:
+            if ke is None or int(ke.group) != method:
+                raise ProtocolError(
+                    f"IKE_INTERMEDIATE without KE of method {_name(to_enum(KeyExchangeMethod, method))}",
+                    notify=NotifyType.INVALID_SYNTAX,
+                )
+            mine = new_key_exchange(method, rng=self._rng, initiator=False)
+            secret = mine.compute_secret(ke.data)
+            reply: list[Payload] = [KE(method, mine.public_value())]
+        except (ProtocolError, ConfigError) as e:
+            notify = e.notify if isinstance(e, ProtocolError) else NotifyType.INVALID_SYNTAX
+            response = self._seal(
+                ExchangeType.IKE_INTERMEDIATE, msg.message_id, [Notify(notify)], response=True
+            )
+            self._respond(msg.message_id, data, response)
+            self._fail(int(notify), f"IKE_INTERMEDIATE: {e}")
+            return
+        self._int_auth_i = self._int_auth_of(keys.sk_pi, self._int_auth_i, data[:28], inner)
+        response = self._seal(ExchangeType.IKE_INTERMEDIATE, msg.message_id, reply, response=True)
+        header = self._header_octets(ExchangeType.IKE_INTERMEDIATE, msg.message_id, response=True)
+        self._int_auth_r = self._int_auth_of(keys.sk_pr, self._int_auth_r, header, reply)
+        self._respond(msg.message_id, data, response)
+        self._update_keys(secret)
+        self._addke_done += 1
+        self._auth_message_id = msg.message_id + 1
+
+    def _on_intermediate_response(
+        self, msg: Message, data: bytes, o: _Outstanding, now: float, inner: tuple[Payload, ...]
+    ) -> None:
+        assert self.keys is not None and self._inter_ke is not None
+        method = self._addke[self._addke_done]
+        ke = next((x for x in inner if type(x) is KE), None)
+        errors = [x for x in inner if type(x) is Notify and x.is_error]
+        try:
+            if errors:
+                n = errors[0]
+                raise ProtocolError(
+                    f"IKE_INTERMEDIATE refused: {_name(n.notify_type)}", notify=int(n.notify_type)
+                )
+            if ke is None or int(ke.group) != method:
+                raise ProtocolError("IKE_INTERMEDIATE response without our KE method")
+            secret = self._inter_ke.compute_secret(ke.data)
+        except ProtocolError as e:
+            self._fail(e.notify, e.reason)
+            return
+        except ConfigError as e:
+            self._fail(NotifyType.INVALID_SYNTAX, str(e))
+            return
+        self._outstanding.pop(msg.message_id, None)
+        self._int_auth_i = self._pending_int_auth_i
+        self._int_auth_r = self._int_auth_of(self.keys.sk_pr, self._int_auth_r, data[:28], inner)
+        self._update_keys(secret)
+        self._addke_done += 1
+        self._inter_ke = None
+        if self._addke_done < len(self._addke):
+            self._send_intermediate(now)
+            return
+        self._advance(Stimulus.INTERMEDIATE_DONE)
+        self._auth_message_id = self._next_request_id
+        try:
+            self._send_auth_request(now)
+        except (ConfigError, CryptoError) as e:
+            self._fail(NotifyType.AUTHENTICATION_FAILED, f"cannot authenticate: {e}")
+
+    def _update_keys(self, secret: bytes) -> None:
+        """RFC 9370 §2.2.2: SKEYSEED(n) = prf(SK_d(n-1), SK(n) | Ni | Nr), new SK_*."""
+        assert self.keys is not None
+        self.keys = update_ike_sa_keys(self.keys, secret, self._ni, self._nr)
+        initiator = self.role is Role.INITIATOR
+        self._out = SKCipher.from_keys(self.keys, sender_is_initiator=initiator)
+        self._in = SKCipher.from_keys(self.keys, sender_is_initiator=not initiator)
+        self._iv_counter = 0  # a new key: the AEAD counter may start over
+
     # ------------------------------------------------------------------ IKE_AUTH
 
     def _auth_octets(self, *, initiator: bool, id_body: bytes) -> bytes:
         """InitiatorSignedOctets / ResponderSignedOctets (RFC 7296 §2.15)."""
         assert self._prf is not None and self.keys is not None
+        # RFC 9242 §3.3.2: after IKE_INTERMEDIATE exchanges the AUTH covers them too
+        int_auth = (
+            intermediate_auth(self._int_auth_i, self._int_auth_r, self._auth_message_id)
+            if self._addke
+            else b""
+        )
         if initiator:
-            return signed_octets(self._init_request, self._nr, self._prf, self.keys.sk_pi, id_body)
-        return signed_octets(self._init_response, self._ni, self._prf, self.keys.sk_pr, id_body)
+            return signed_octets(
+                self._init_request,
+                self._nr,
+                self._prf,
+                self.keys.sk_pi,
+                id_body,
+                int_auth=int_auth,
+            )
+        return signed_octets(
+            self._init_response, self._ni, self._prf, self.keys.sk_pr, id_body, int_auth=int_auth
+        )
 
     def _own_auth(self, identity: Identity) -> AUTH:
         """Our AUTH payload (RFC 7296 §2.15, RFC 7427 §3, RFC 4754 §7)."""
@@ -1826,11 +2036,17 @@ class IKEConnection:
             request=request,
         )
 
+    def _rekey_proposals(self) -> tuple[Proposal, ...]:
+        """The IKE proposals for an IKE SA rekey: without additional key exchanges
+        (IKE_FOLLOWUP_KE, RFC 9370 §2.2.4, is not implemented; both sides then rekey
+        with the main key exchange alone, which RFC 9370 permits)."""
+        return _strip_addke(self._ike_proposals)
+
     def _child_request_payloads(self, req: _ChildRequest, old: ChildSA | None) -> list[Payload]:
         ke = [KE(req.group, req.ke.public_value())] if req.ke is not None else []
         if req.kind == "rekey_ike":
             # RFC 7296 §1.3.2: SA (protocol IKE, our new 8-octet SPI), Ni, KEi
-            offered = tuple(p._replace(spi=req.spi) for p in self._ike_proposals)
+            offered = tuple(p._replace(spi=req.spi) for p in self._rekey_proposals())
             return [SA(offered), Nonce(req.ni), *ke]
         payloads: list[Payload] = []
         if old is not None:
@@ -1987,7 +2203,7 @@ class IKEConnection:
             # our other exchanges on this IKE SA must finish first (RFC 7296 §2.25)
             raise ProtocolError("exchanges of ours are in progress", notify=_TEMPORARY_FAILURE)
         answer = select_proposal(
-            sa.proposals, self._ike_proposals, ke_group=int(ke.group) if ke else None
+            sa.proposals, self._rekey_proposals(), ke_group=int(ke.group) if ke else None
         )
         offered = next(o for o in sa.proposals if o.number == answer.number)
         group = int(answer.ke_method or 0)
@@ -2170,7 +2386,7 @@ class IKEConnection:
         sa, nonce, ke = p.get(SA), p.get(Nonce), p.get(KE)
         if not (type(sa) is SA and type(nonce) is Nonce and type(ke) is KE):
             raise ProtocolError("IKE SA rekey response without SA, Nonce or KE")
-        offered = tuple(x._replace(spi=req.spi) for x in self._ike_proposals)
+        offered = tuple(x._replace(spi=req.spi) for x in self._rekey_proposals())
         check_selected(offered, sa.proposals)
         chosen = sa.proposals[0]
         if int(ke.group) != req.group or req.ke is None or int(chosen.ke_method or 0) != req.group:

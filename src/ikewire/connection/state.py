@@ -23,6 +23,7 @@ class Role(enum.Enum):
 class State(enum.Enum):
     IDLE = "IDLE"
     INIT_SENT = "INIT_SENT"  # initiator: IKE_SA_INIT request out
+    INTERMEDIATE = "INTERMEDIATE"  # initiator: IKE_INTERMEDIATE exchanges (RFC 9242)
     INIT_DONE = "INIT_DONE"  # responder: IKE_SA_INIT answered, waiting for IKE_AUTH
     AUTH_SENT = "AUTH_SENT"  # initiator: IKE_AUTH request out
     ESTABLISHED = "ESTABLISHED"
@@ -36,6 +37,8 @@ class Stimulus(enum.Enum):
     RECV_INIT_REQUEST = "receive IKE_SA_INIT request"
     RECV_INIT_RETRY = "receive INVALID_KE_PAYLOAD or COOKIE"  # RFC 7296 §1.3, §2.6
     RECV_INIT_RESPONSE = "receive IKE_SA_INIT response"
+    RECV_INIT_RESPONSE_ADDKE = "receive IKE_SA_INIT response with additional key exchanges"
+    INTERMEDIATE_DONE = "complete the last IKE_INTERMEDIATE exchange"
     RECV_AUTH_REQUEST = "receive IKE_AUTH request"
     RECV_AUTH_RESPONSE = "receive IKE_AUTH response"
     SEND_DELETE = "send Delete"
@@ -53,6 +56,10 @@ TRANSITIONS: Final[dict[tuple[Role, State, Stimulus], State]] = {
     (_I, S.IDLE, Stimulus.SEND_INIT): S.INIT_SENT,
     (_I, S.INIT_SENT, Stimulus.RECV_INIT_RETRY): S.INIT_SENT,
     (_I, S.INIT_SENT, Stimulus.RECV_INIT_RESPONSE): S.AUTH_SENT,
+    # RFC 9242, RFC 9370: IKE_INTERMEDIATE exchanges before IKE_AUTH (the responder
+    # stays INIT_DONE, half-open, until IKE_AUTH)
+    (_I, S.INIT_SENT, Stimulus.RECV_INIT_RESPONSE_ADDKE): S.INTERMEDIATE,
+    (_I, S.INTERMEDIATE, Stimulus.INTERMEDIATE_DONE): S.AUTH_SENT,
     (_I, S.AUTH_SENT, Stimulus.RECV_AUTH_RESPONSE): S.ESTABLISHED,
     # the responder's
     (_R, S.IDLE, Stimulus.RECV_INIT_REQUEST): S.INIT_DONE,
@@ -69,10 +76,18 @@ TRANSITIONS: Final[dict[tuple[Role, State, Stimulus], State]] = {
 }
 # Any live state fails on FAIL.
 for _role in Role:
-    for _state in (S.IDLE, S.INIT_SENT, S.INIT_DONE, S.AUTH_SENT, S.ESTABLISHED, S.DELETING):
+    for _state in (
+        S.IDLE,
+        S.INIT_SENT,
+        S.INTERMEDIATE,
+        S.INIT_DONE,
+        S.AUTH_SENT,
+        S.ESTABLISHED,
+        S.DELETING,
+    ):
         TRANSITIONS[(_role, _state, Stimulus.FAIL)] = S.FAILED
     # Closing before IKE_AUTH completes: nothing to delete at the peer.
-    for _state in (S.IDLE, S.INIT_SENT, S.INIT_DONE, S.AUTH_SENT):
+    for _state in (S.IDLE, S.INIT_SENT, S.INTERMEDIATE, S.INIT_DONE, S.AUTH_SENT):
         TRANSITIONS[(_role, _state, Stimulus.ABANDON)] = S.CLOSED
 
 

@@ -120,6 +120,40 @@ def signed_octets(
     return message + peer_nonce + prf(sk_p, id_payload_body) + int_auth
 
 
+def int_auth_step(
+    prf: PrfFunction,
+    sk_p: bytes,
+    previous: bytes,
+    header: bytes,
+    first_inner_type: int,
+    plaintext: bytes,
+) -> bytes:
+    """One link of an IntAuth chain (RFC 9242 §3.3.2):
+    ``IntAuth_n = prf(SK_p, IntAuth_(n-1) | IntAuth_n_A | IntAuth_n_P)``.
+
+    ``sk_p`` is the sender's SK_pi or SK_pr of the keys that protect that
+    IKE_INTERMEDIATE message (before the RFC 9370 update it brings); ``previous`` the
+    chain so far (empty for the first message). ``header`` is the message's IKE header
+    as sent (28 octets; fragments have the same one); ``plaintext`` the inner payloads
+    in clear (``P``). ``A`` is that header and the Encrypted payload's generic header,
+    with Next Payload and the Length fields set as if the message were unfragmented
+    and carried only the plaintext: no IV, padding or ICV (§3.3.2) — as strongSwan
+    computes it (checked against its logs).
+    """
+    if len(header) < 28:
+        raise ConfigError("an IKE header is 28 octets (RFC 7296 §3.1)")
+    length = 28 + 4 + len(plaintext)
+    a = (
+        header[:16]
+        + bytes([46])  # Next Payload: Encrypted and Authenticated (SK)
+        + header[17:24]
+        + length.to_bytes(4, "big")
+        + bytes([first_inner_type & 0xFF, 0])
+        + (4 + len(plaintext)).to_bytes(2, "big")
+    )
+    return prf(sk_p, previous + a + plaintext)
+
+
 def intermediate_auth(int_auth_i: bytes, int_auth_r: bytes, ike_auth_message_id: int) -> bytes:
     """IntAuth = IntAuth_iN | IntAuth_rN | IKE_AUTH_MID (RFC 9242 §3.3.2).
 

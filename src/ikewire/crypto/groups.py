@@ -582,6 +582,20 @@ def _check_modp_value(info: GroupInfo, value: bytes) -> int:
     return y
 
 
+# RFC 3526 §8: private exponent sizes for the strength of each MODP modulus (at the
+# upper end of its ranges; RFC 2409's small groups at 160 bits)
+_EXPONENT_BITS = {
+    768: 160,
+    1024: 160,
+    1536: 240,
+    2048: 320,
+    3072: 420,
+    4096: 480,
+    6144: 540,
+    8192: 620,
+}
+
+
 class _ModpKeyExchange(KeyExchange):
     """Finite-field DH over a MODP group (RFC 7296 §2.10, RFC 3526, RFC 5114)."""
 
@@ -612,8 +626,14 @@ class _ModpKeyExchange(KeyExchange):
                 raise ConfigError(f"{self.info.name}: private exponent out of range")
             return x
         assert rng is not None
-        size = (high.bit_length() + 7) // 8
-        excess = 8 * size - high.bit_length()
+        # Safe-prime groups: an exponent of twice the group's strength, not the size of
+        # p (RFC 3526 §8 gives 220-320 bits for MODP-2048); cryptography's own keys are
+        # as short. RFC 5114 groups draw below their q as they must.
+        bits = high.bit_length()
+        if params.q is None:
+            bits = min(bits, _EXPONENT_BITS.get(params.p.bit_length(), bits))
+        size = (bits + 7) // 8
+        excess = 8 * size - bits
         for _ in range(_MAX_DRAWS):
             x = int.from_bytes(_draw(rng, size), "big") >> excess
             if low <= x < high:
