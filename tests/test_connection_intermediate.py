@@ -144,3 +144,67 @@ def test_intermediate_exchange_lost_and_retransmitted() -> None:
     pair.run()
     assert i.state is State.ESTABLISHED is r.state
     consistent(pair)
+
+
+PPK = b"a post-quantum preshared key of 32 octets!!"
+
+
+def ppk_pair(i_ppk: bytes | None, r_ppk: bytes | None, **kw: object) -> Pair:
+    extra: dict[str, object] = dict(kw)
+    if i_ppk is not None:
+        extra.update(i_ppk=i_ppk, i_ppk_id=b"ppk-1")
+    if r_ppk is not None:
+        extra.update(r_ppk=r_ppk, r_ppk_id=b"ppk-1")
+    pair = Pair(*configs(**extra))
+    pair.handshake()
+    return pair
+
+
+@pytest.mark.parametrize("with_intermediate", [False, True])
+def test_ppk_mixed_into_the_keys(with_intermediate: bool) -> None:
+    """RFC 8784 §3: both have the PPK: SK_d, SK_pi, SK_pr are mixed (and, RFC 9242
+    with it, after the IKE_INTERMEDIATE exchanges)."""
+    kw: dict[str, object] = {}
+    if with_intermediate:
+        kw = {"i_ike_proposals": (HYBRID,), "r_ike_proposals": (HYBRID,)}
+    pair = ppk_pair(PPK, PPK, **kw)
+    i, r = pair.initiator, pair.responder
+    [ike_i, _] = drain(i)
+    [ike_r, _] = drain(r)
+    assert isinstance(ike_i, IKESAEstablished) and ike_i.ppk and ike_r.ppk
+    assert i.keys == r.keys and i._no_ppk_keys is not None
+    plain = i._no_ppk_keys
+    assert i.keys.sk_d != plain.sk_d and i.keys.sk_pi != plain.sk_pi
+    assert i.keys.sk_ei == plain.sk_ei  # encryption keys are not touched
+    consistent(pair)
+
+
+def test_ppk_optional_falls_back_with_no_ppk_auth() -> None:
+    """The responder has no PPK: it checks NO_PPK_AUTH; the SA comes up without one."""
+    pair = ppk_pair(PPK, None)
+    [ike_i, _] = drain(pair.initiator)
+    assert isinstance(ike_i, IKESAEstablished) and not ike_i.ppk
+    consistent(pair)
+
+
+@pytest.mark.parametrize(
+    ("i_required", "r_required", "fails"),
+    [(True, False, "initiator"), (False, True, "responder")],
+)
+def test_ppk_mandatory_refuses_without(i_required: bool, r_required: bool, fails: str) -> None:
+    kw: dict[str, object] = {}
+    if i_required:
+        kw.update(i_ppk_required=True)
+        pair = ppk_pair(PPK, None, **kw)
+    else:
+        kw.update(r_ppk_required=True)
+        pair = ppk_pair(None, PPK, **kw)
+    loser = pair.initiator if fails == "initiator" else pair.responder
+    events = drain(loser)
+    assert any(type(e).__name__ == "AuthenticationFailed" for e in events)
+    assert loser.state is State.FAILED
+
+
+def test_wrong_ppk_fails_authentication() -> None:
+    pair = ppk_pair(PPK, b"another ppk of the same PPK_ID, wrong!", i_ppk_required=True)
+    assert pair.responder.state is State.FAILED or pair.initiator.state is State.FAILED

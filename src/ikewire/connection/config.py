@@ -149,6 +149,10 @@ class IKEConfig:
     rarely collide, and deleted at its lifetime (``ike_lifetime``/``child_lifetime``,
     seconds). ``child_rekey_bytes``/``child_life_bytes`` and the ``_packets`` twins do
     the same by volume, as the caller reports it with ``child_sa_used`` (0 = none).
+    ``ppk``/``ppk_id`` (RFC 8784): a post-quantum preshared key and its PPK_ID (type
+    ``ppk_id_type``: 1 PPK_ID_OPAQUE, 2 PPK_ID_FIXED), mixed into SK_d, SK_pi and SK_pr
+    when both sides announce USE_PPK; ``ppk_required`` refuses an IKE SA without it
+    (else NO_PPK_AUTH lets a peer without that PPK in).
     ``reauth_time``: after that many seconds (less jitter) a
     :class:`~ikewire.connection.events.ReauthenticationDue` event asks for a new IKE SA
     with full authentication (RFC 7296 §2.8.3; 0 = never); a certificate's expiry
@@ -217,6 +221,10 @@ class IKEConfig:
     child_life_packets: int = 0
     dpd_delay: float = 0.0
     reauth_time: float = 0.0
+    ppk: bytes | None = field(default=None, repr=False)
+    ppk_id: bytes = b""
+    ppk_id_type: int = 2
+    ppk_required: bool = False
     childless: bool = False
     max_child_sas: int = 64
     rng: Rng = field(default=os.urandom, repr=False, compare=False)
@@ -262,6 +270,12 @@ class IKEConfig:
             or min(self.child_rekey_packets, self.child_life_packets) < 0
         ):
             raise ConfigError("volume limits must be >= 0 (0 = none)")
+        if self.ppk is not None and (not self.ppk or not self.ppk_id):
+            raise ConfigError("a PPK needs key octets and a PPK_ID (RFC 8784 §3)")
+        if self.ppk_required and self.ppk is None:
+            raise ConfigError("ppk_required without a ppk")
+        if self.ppk_id_type not in (1, 2):
+            raise ConfigError("ppk_id_type is 1 (PPK_ID_OPAQUE) or 2 (PPK_ID_FIXED)")
         if self.reauth_time < 0:
             raise ConfigError("reauth_time must be >= 0 (0 = never)")
         if self.dpd_delay < 0:

@@ -40,6 +40,7 @@ class IKESAEstablished:
     remote_auth: str
     virtual_ips: tuple[str, ...] = ()
     dns_servers: tuple[str, ...] = ()
+    ppk: bool = False
 
 
 @dataclass(frozen=True, slots=True)

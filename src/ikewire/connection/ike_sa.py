@@ -63,6 +63,7 @@ from ..crypto.groups import KeyExchange, new_key_exchange
 from ..crypto.keys import (
     ChildSAKeys,
     IKESAKeys,
+    apply_ppk,
     derive_child_sa_keys,
     derive_ike_sa_keys,
     update_ike_sa_keys,
@@ -450,6 +451,10 @@ class IKEConnection:
         self._int_auth_r = b""
         self._pending_int_auth_i = b""
         self._auth_message_id = 1
+        # RFC 8784: a post-quantum preshared key mixed into SK_d, SK_pi, SK_pr
+        self._use_ppk = False
+        self._no_ppk_keys: IKESAKeys | None = None
+        self.ppk_used = False
         self.tunnel_id = f"K{next(_TUNNEL_IDS)}"  # the display's IKE tunnel id
         self._child_tunnels = 0
 
@@ -1082,6 +1087,7 @@ class IKEConnection:
             *([fragmentation_supported()] if self.config.fragmentation else []),
             signature_hash_algorithms(_OUR_HASHES),
             *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self.config.childless else []),
+            *([empty(NotifyType.USE_PPK)] if self.config.ppk is not None else []),
             *(
                 [empty(NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)]
                 if any(_additional_methods(p, offered=True) for p in self._ike_proposals)
@@ -1136,6 +1142,7 @@ class IKEConnection:
         # RFC 9242 §3.1: announced back when the initiator announced it
         self._intermediate = _has_notify(msg, NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)
         self._addke = _additional_methods(answer)
+        self._use_ppk = self.config.ppk is not None and _has_notify(msg, NotifyType.USE_PPK)
         # RFC 6023 §3: we support childless IKE SAs; announced back when asked
         self._childless = _has_notify(msg, NotifyType.CHILDLESS_IKEV2_SUPPORTED)
         self._nr = self._rng(self.config.nonce_size)
@@ -1151,6 +1158,7 @@ class IKEConnection:
             signature_hash_algorithms(_OUR_HASHES),
             *([empty(NotifyType.CHILDLESS_IKEV2_SUPPORTED)] if self._childless else []),
             *([empty(NotifyType.INTERMEDIATE_EXCHANGE_SUPPORTED)] if self._intermediate else []),
+            *([empty(NotifyType.USE_PPK)] if self._use_ppk else []),
             *self._certreq(),
         ]
         response = Message.create(
@@ -1244,6 +1252,7 @@ class IKEConnection:
         self._childless = self.config.childless and _has_notify(
             msg, NotifyType.CHILDLESS_IKEV2_SUPPORTED
         )
+        self._use_ppk = self.config.ppk is not None and _has_notify(msg, NotifyType.USE_PPK)
         self._note_certreq(msg.payloads)
         self.spi_r = msg.spi_r
         self._init_response = data
@@ -1391,6 +1400,77 @@ class IKEConnection:
         self._out = SKCipher.from_keys(self.keys, sender_is_initiator=initiator)
         self._in = SKCipher.from_keys(self.keys, sender_is_initiator=not initiator)
         self._iv_counter = 0  # a new key: the AEAD counter may start over
+
+    # ------------------------------------------------------------------ PPK (RFC 8784)
+
+    def _own_auth_with_ppk(self, identity: Identity) -> list[Payload]:
+        """The initiator's AUTH (RFC 8784 §3): with the PPK mixed into SK_pi when both
+        announced USE_PPK, plus N(PPK_IDENTITY), and — when the PPK is optional for us —
+        N(NO_PPK_AUTH) with the AUTH data computed without it."""
+        if not self._use_ppk or self.config.ppk is None or self.keys is None:
+            return [self._own_auth(identity)]
+        plain = self.keys
+        self._no_ppk_keys = plain
+        no_ppk: list[Payload] = []
+        if not self.config.ppk_required:
+            no_ppk = [Notify(NotifyType.NO_PPK_AUTH, self._own_auth(identity).data)]
+        self.keys = apply_ppk(plain, self.config.ppk)
+        ppk_id = bytes([self.config.ppk_id_type]) + self.config.ppk_id
+        return [self._own_auth(identity), Notify(NotifyType.PPK_IDENTITY, ppk_id), *no_ppk]
+
+    def _ppk_as_responder(self, p: Message, auth: AUTH) -> AUTH:
+        """RFC 8784 §3, the responder: use the PPK the initiator names if we have it;
+        else, where the PPK is optional for us, its NO_PPK_AUTH; else refuse."""
+        notifies = {int(n.notify_type): n for n in p.notifies()}
+        named = notifies.get(NotifyType.PPK_IDENTITY)
+        ppk = self.config.ppk
+        ours = (
+            self._use_ppk
+            and named is not None
+            and ppk is not None
+            and self.keys is not None
+            and named.data[:1] != b""
+            and named.data[1:] == self.config.ppk_id
+        )
+        if ours and ppk is not None and self.keys is not None:
+            self._no_ppk_keys = self.keys
+            self.keys = apply_ppk(self.keys, ppk)
+            self.ppk_used = True
+            return auth
+        if self.config.ppk_required:
+            raise ProtocolError(
+                "the peer used no PPK we have, and ours is mandatory (RFC 8784 §3)",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        fallback = notifies.get(NotifyType.NO_PPK_AUTH)
+        if named is not None:
+            if fallback is None:
+                raise ProtocolError(
+                    "unknown PPK_ID and no NO_PPK_AUTH (RFC 8784 §3)",
+                    notify=NotifyType.AUTHENTICATION_FAILED,
+                )
+            return auth._replace(data=fallback.data)
+        return auth
+
+    def _ppk_as_initiator(self, p: Message) -> None:
+        """RFC 8784 §3, the initiator: N(PPK_IDENTITY) in the answer means the PPK is
+        in use; without it, fall back to the keys without PPK unless it is mandatory."""
+        if not self._use_ppk or self._no_ppk_keys is None:
+            if self.config.ppk_required:
+                raise ProtocolError(
+                    "the responder does not support PPK, which is mandatory (RFC 8784 §3)",
+                    notify=NotifyType.AUTHENTICATION_FAILED,
+                )
+            return
+        if any(n.notify_type == NotifyType.PPK_IDENTITY for n in p.notifies()):
+            self.ppk_used = True
+            return
+        if self.config.ppk_required:
+            raise ProtocolError(
+                "the responder did not use the mandatory PPK (RFC 8784 §3)",
+                notify=NotifyType.AUTHENTICATION_FAILED,
+            )
+        self.keys = self._no_ppk_keys
 
     # ------------------------------------------------------------------ IKE_AUTH
 
@@ -1559,7 +1639,7 @@ class IKEConnection:
         if self.config.remote_id is not None:
             inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
         esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
-        inner.append(self._own_auth(local))
+        inner += self._own_auth_with_ppk(local)
         if self.config.request_virtual_ip:
             # RFC 7296 §3.15.1: an empty INTERNAL_IP4_ADDRESS asks for any address
             inner.append(
@@ -1597,6 +1677,7 @@ class IKEConnection:
                     "IKE_AUTH request without IDi or AUTH",
                     notify=NotifyType.AUTHENTICATION_FAILED,
                 )
+            auth = self._ppk_as_responder(p, auth)
             self._verify_peer(p, idi, auth)
         except ProtocolError as e:
             # RFC 7296 §2.21.2: answer with AUTHENTICATION_FAILED, keep no SA.
@@ -1626,6 +1707,8 @@ class IKEConnection:
             self._fail(NotifyType.AUTHENTICATION_FAILED, f"cannot authenticate: {e}")
             return
         reply += [IDr(local.id_type, local.data), *self._own_cert(), own_auth]
+        if self.ppk_used:
+            reply.append(Notify(NotifyType.PPK_IDENTITY))  # RFC 8784 §3: PPK in use
         child_events: list[Event] = []
         try:
             reply += self._accept_child(p, child_events, now)
@@ -1837,6 +1920,7 @@ class IKEConnection:
             remote_auth=_name(self.remote_auth or 0),
             virtual_ips=self.virtual_ips,
             dns_servers=self.dns_servers,
+            ppk=self.ppk_used,
         )
 
     def _on_auth_response(
@@ -1856,6 +1940,7 @@ class IKEConnection:
                 code = int(errors[0].notify_type) if errors else NotifyType.INVALID_SYNTAX
                 raise ProtocolError(f"IKE_AUTH refused ({_name(code)})", notify=code)
             try:
+                self._ppk_as_initiator(p)
                 self._verify_peer(p, idr, auth)
             except ProtocolError:
                 # RFC 7296 §2.21.2: an error on the initiator "MAY be returned in a
