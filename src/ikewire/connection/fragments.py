@@ -170,11 +170,13 @@ def fragment_message(
     """
     _check_header(header)
     inner = tuple(inner)
-    if not needs_fragmentation(header, inner, cipher, max_datagram=max_datagram, marker=marker):
-        return [seal_message(header, inner, cipher, iv())]
     clear, placeholder = _split_header(header)
+    plaintext = encode_payloads(inner)  # once, for the size and for the seal
+    aad = sk_associated_data(header._replace(payloads=(*clear, SK(0, b""))))
+    size = (NON_ESP_MARKER_SIZE if marker else 0) + len(aad)
+    if size + cipher.body_length(len(plaintext)) <= max_datagram:
+        return [seal_message(header, inner, cipher, iv(), plaintext=plaintext)]
     rest_header = header._replace(payloads=() if placeholder is None else (placeholder,))
-    plaintext = encode_payloads(inner)
     probe = SKF(0, 1, 1, b"")
     first_cap = max_chunk(
         _overhead(header._replace(payloads=clear), probe, cipher, marker),

@@ -640,16 +640,19 @@ def seal_message(
     cipher: SKCipher,
     iv: bytes,
     padding: bytes | None = None,
+    *,
+    plaintext: bytes | None = None,
 ) -> bytes:
     """The encoded message: ``msg``'s header and cleartext payloads, then an SK payload
     protecting ``inner_payloads`` (RFC 7296 §3.14).
 
     A trailing SK/SKF payload in ``msg`` is a placeholder: it is replaced, keeping its
     critical and reserved bits. ``padding`` defaults to the minimum number of zero
-    octets.
+    octets. ``plaintext``: the inner payloads already encoded (saves encoding twice).
     """
     inner = tuple(inner_payloads)
-    plaintext = encode_payloads(inner)
+    if plaintext is None:
+        plaintext = encode_payloads(inner)
     pad = _padding_for(cipher, len(plaintext), padding)
     first = inner[0].type if inner else 0
     body_length = cipher.body_length(len(plaintext), len(pad))
