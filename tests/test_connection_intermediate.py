@@ -208,3 +208,57 @@ def test_ppk_mandatory_refuses_without(i_required: bool, r_required: bool, fails
 def test_wrong_ppk_fails_authentication() -> None:
     pair = ppk_pair(PPK, b"another ppk of the same PPK_ID, wrong!", i_ppk_required=True)
     assert pair.responder.state is State.FAILED or pair.initiator.state is State.FAILED
+
+
+HYBRID_ESP = "aes256gcm16-x25519-ke1_mlkem768"
+
+
+@pytest.mark.parametrize("rekeyer", ["initiator", "responder"])
+def test_rekeys_with_ike_followup_ke(rekeyer: str) -> None:
+    """RFC 9370 §2.2.4: Child SA and IKE SA rekeys with additional key exchanges, each
+    CREATE_CHILD_SA followed by IKE_FOLLOWUP_KE (as strongSwan 6 does)."""
+    pair = Pair(
+        *configs(
+            i_ike_proposals=(HYBRID,),
+            r_ike_proposals=(HYBRID,),
+            i_esp_proposals=(HYBRID_ESP,),
+            r_esp_proposals=(HYBRID_ESP,),
+        )
+    )
+    pair.handshake()
+    drain(pair.initiator), drain(pair.responder)
+    a = pair.initiator if rekeyer == "initiator" else pair.responder
+    first = len(pair.captured)
+    a.rekey_child(a.child_sas[0].spi_in, pair.now)
+    pair.run()
+    a.rekey_ike(pair.now)
+    pair.run()
+    requests = [name for name, _ in exchanges(pair) if name == "IKE_FOLLOWUP_KE"]
+    assert len(requests) == 2 and first < len(pair.captured)  # one after each CREATE_CHILD_SA
+    assert a.generation == 2 and a.child_sas[0].generation == 2
+    consistent(pair)
+    # and a rekey collision with follow-ups still ends with one of each
+    pair.initiator.rekey_child(pair.initiator.child_sas[0].spi_in, pair.now)
+    pair.responder.rekey_child(pair.responder.child_sas[0].spi_in, pair.now)
+    pair.run()
+    assert len(pair.initiator.child_sas) == 1
+    consistent(pair)
+
+
+def test_unknown_followup_link_is_state_not_found() -> None:
+    from ikewire.wire.models import Notify
+
+    pair = Pair(*configs(i_ike_proposals=(HYBRID,), r_ike_proposals=(HYBRID,)))
+    pair.handshake()
+    i, r = pair.initiator, pair.responder
+    bogus = [Notify(NotifyType.ADDITIONAL_KEY_EXCHANGE, b"nolink!!"), KE(36, b"\x00" * 1184)]
+    i._send_request(ExchangeType.IKE_FOLLOWUP_KE, bogus, pair.now, "info")
+    for req in pair.take(i):  # the ML-KEM-sized KE needs two fragments
+        pair.deliver(req, r)
+    [resp] = pair.take(r)
+    assert r.keys is not None
+    from ikewire.crypto.cipher import SKCipher, open_message
+
+    [n] = open_message(resp, SKCipher.from_keys(r.keys, sender_is_initiator=False))
+    assert isinstance(n, Notify) and n.notify_type == NotifyType.STATE_NOT_FOUND
+    assert r.state is State.ESTABLISHED

@@ -235,6 +235,7 @@ class ChildSA:
     bytes_used: int = 0
     packets_used: int = 0
     peer_rekey: bytes = b""
+    peer_rekey_nonces: tuple[bytes, bytes] | None = None
     tunnel: int = 0
 
 
@@ -269,6 +270,27 @@ class _Outstanding:
     purpose: str
     context: tuple[bytes, ...] = ()
     request: _ChildRequest | None = None
+
+
+@dataclass(slots=True)
+class _Followup:
+    """Our IKE_FOLLOWUP_KE exchanges after a CREATE_CHILD_SA (RFC 9370 §2.2.4)."""
+
+    request: _ChildRequest
+    methods: list[int]
+    secrets: list[bytes]
+    link: bytes
+    finish: Callable[[list[bytes], float], None]
+    ke: KeyExchange | None = None
+
+
+@dataclass(slots=True)
+class _PeerFollowup:
+    """The peer's IKE_FOLLOWUP_KE exchanges we answer, by the link we gave it."""
+
+    methods: list[int]
+    secrets: list[bytes]
+    finish: Callable[[list[bytes], float, list[Event]], None]
 
 
 @dataclass(slots=True)
@@ -323,15 +345,6 @@ def _additional_methods(proposal: Proposal, *, offered: bool = False) -> list[in
     if offered:
         return [m for methods in found.values() for m in methods if m]
     return [methods[0] for _, methods in sorted(found.items()) if methods and methods[0]]
-
-
-@functools.lru_cache(maxsize=64)
-def _strip_addke(proposals: tuple[Proposal, ...]) -> tuple[Proposal, ...]:
-    addke = range(TransformType.ADDKE1, TransformType.ADDKE7 + 1)
-    return tuple(
-        p._replace(transforms=tuple(t for t in p.transforms if int(t.type) not in addke))
-        for p in proposals
-    )
 
 
 def _is_ike_rekey(request: _ChildRequest | None) -> bool:
@@ -454,6 +467,10 @@ class IKEConnection:
         # RFC 8784: a post-quantum preshared key mixed into SK_d, SK_pi, SK_pr
         self._use_ppk = False
         self._no_ppk_keys: IKESAKeys | None = None
+        # RFC 9370 §2.2.4: IKE_FOLLOWUP_KE exchanges in progress, ours and the peer's
+        self._followup: _Followup | None = None
+        self._peer_followups: dict[bytes, _PeerFollowup] = {}
+        self._after_response: Callable[[], None] | None = None
         self.ppk_used = False
         self.tunnel_id = f"K{next(_TUNNEL_IDS)}"  # the display's IKE tunnel id
         self._child_tunnels = 0
@@ -981,6 +998,11 @@ class IKEConnection:
             State.DELETING,
         ):
             self._on_create_child_request(msg, data, addr, framed, now, inner)
+        elif msg.exchange_type == ExchangeType.IKE_FOLLOWUP_KE and self.state in (
+            State.ESTABLISHED,
+            State.DELETING,
+        ):
+            self._on_followup_request(msg, data, addr, framed, now, inner)
         # RFC 7296 §1.4: other requests are refused before IKE_AUTH completes; later
         # exchanges (CREATE_CHILD_SA) are not implemented here.
 
@@ -1008,6 +1030,8 @@ class IKEConnection:
                 self._on_auth_response(msg, data, now, inner)
         elif o.purpose == "create_child":
             self._on_create_child_response(msg, o, inner, now)
+        elif o.purpose == "followup":
+            self._on_followup_response(msg, o, inner, now)
         else:
             self._on_informational_response(msg, data, o, now, inner)
 
@@ -1846,6 +1870,7 @@ class IKEConnection:
         now: float,
         nonces: tuple[bytes, bytes] | None = None,
         secret: bytes | None = None,
+        additional: Sequence[bytes] = (),
         ours: bool = True,
         replaces: ChildSA | None = None,
     ) -> ChildSA:
@@ -1853,7 +1878,9 @@ class IKEConnection:
         exchange's with its optional new key exchange), keep the SA, and announce it."""
         assert self.keys is not None
         ni, nr = nonces if nonces is not None else (self._ni, self._nr)
-        keys = derive_child_sa_keys(proposal, self.keys, ni, nr, shared_secret=secret)
+        keys = derive_child_sa_keys(
+            proposal, self.keys, ni, nr, shared_secret=secret, additional_secrets=additional
+        )
         generation = replaces.generation + 1 if replaces is not None else 1
         if replaces is not None:
             tunnel = replaces.tunnel
@@ -2122,10 +2149,9 @@ class IKEConnection:
         )
 
     def _rekey_proposals(self) -> tuple[Proposal, ...]:
-        """The IKE proposals for an IKE SA rekey: without additional key exchanges
-        (IKE_FOLLOWUP_KE, RFC 9370 §2.2.4, is not implemented; both sides then rekey
-        with the main key exchange alone, which RFC 9370 permits)."""
-        return _strip_addke(self._ike_proposals)
+        """The IKE proposals for an IKE SA rekey: the configured ones, additional key
+        exchanges included (done in IKE_FOLLOWUP_KE, RFC 9370 §2.2.4)."""
+        return self._ike_proposals
 
     def _child_request_payloads(self, req: _ChildRequest, old: ChildSA | None) -> list[Payload]:
         ke = [KE(req.group, req.ke.public_value())] if req.ke is not None else []
@@ -2185,6 +2211,150 @@ class IKEConnection:
         if switch is not None:
             switch()
 
+    # ---- IKE_FOLLOWUP_KE (RFC 9370 §2.2.4)
+
+    def _expect_followup(
+        self, methods: list[int], finish: Callable[[list[bytes], float, list[Event]], None]
+    ) -> Notify:
+        """Remember a CREATE_CHILD_SA answered that needs IKE_FOLLOWUP_KE exchanges; the
+        N(ADDITIONAL_KEY_EXCHANGE) with the link the initiator must send back."""
+        if len(self._peer_followups) >= 2 * max(self._window, 1):
+            raise ProtocolError("too many exchanges in progress", notify=_TEMPORARY_FAILURE)
+        link = self._rng(8)
+        self._peer_followups[link] = _PeerFollowup(list(methods), [], finish)
+        return Notify(NotifyType.ADDITIONAL_KEY_EXCHANGE, link)
+
+    def _on_followup_request(
+        self,
+        msg: Message,
+        data: bytes,
+        addr: Address,
+        framed: bool,
+        now: float,
+        inner: tuple[Payload, ...],
+    ) -> None:
+        """RFC 9370 §2.2.4: the next additional key exchange of a CREATE_CHILD_SA we
+        answered; STATE_NOT_FOUND for a link we do not know."""
+        self._update_path(addr, framed)
+        link = next(
+            (
+                x.data
+                for x in inner
+                if type(x) is Notify and x.notify_type == NotifyType.ADDITIONAL_KEY_EXCHANGE
+            ),
+            None,
+        )
+        ctx = self._peer_followups.pop(link, None) if link is not None else None
+        ke = next((x for x in inner if type(x) is KE), None)
+        events: list[Event] = []
+        self._after_response = None
+        reply: list[Payload]
+        if ctx is None:
+            reply = [Notify(NotifyType.STATE_NOT_FOUND)]
+        else:
+            method = ctx.methods[len(ctx.secrets)]
+            try:
+                if ke is None or int(ke.group) != method:
+                    raise ProtocolError(
+                        "IKE_FOLLOWUP_KE without the agreed KE method",
+                        notify=NotifyType.INVALID_SYNTAX,
+                    )
+                mine = new_key_exchange(method, rng=self._rng, initiator=False)
+                ctx.secrets.append(mine.compute_secret(ke.data))
+                reply = [KE(method, mine.public_value())]
+                if len(ctx.secrets) < len(ctx.methods):
+                    new_link = self._rng(8)
+                    self._peer_followups[new_link] = ctx
+                    reply.insert(0, Notify(NotifyType.ADDITIONAL_KEY_EXCHANGE, new_link))
+                else:
+                    ctx.finish(ctx.secrets, now, events)
+            except (ProtocolError, ConfigError) as e:
+                notify = e.notify if isinstance(e, ProtocolError) else NotifyType.INVALID_SYNTAX
+                reply = [Notify(notify)]
+        response = self._seal(ExchangeType.IKE_FOLLOWUP_KE, msg.message_id, reply, response=True)
+        self._respond(msg.message_id, data, response)
+        self._events.extend(events)
+        after, self._after_response = self._after_response, None
+        if after is not None:
+            after()
+
+    def _start_followup(
+        self,
+        req: _ChildRequest,
+        p: Message,
+        methods: list[int],
+        finish: Callable[[list[bytes], float], None],
+        now: float,
+    ) -> None:
+        link = next(
+            (n.data for n in p.notifies() if n.notify_type == NotifyType.ADDITIONAL_KEY_EXCHANGE),
+            None,
+        )
+        if link is None:
+            raise ProtocolError(
+                "additional key exchanges chosen without N(ADDITIONAL_KEY_EXCHANGE)",
+                notify=NotifyType.INVALID_SYNTAX,
+            )
+        self._followup = _Followup(req, list(methods), [], link, finish)
+        self._send_followup(now)
+
+    def _send_followup(self, now: float) -> None:
+        f = self._followup
+        assert f is not None
+        method = f.methods[len(f.secrets)]
+        f.ke = new_key_exchange(method, rng=self._rng, initiator=True)
+        inner: list[Payload] = [
+            Notify(NotifyType.ADDITIONAL_KEY_EXCHANGE, f.link),
+            KE(method, f.ke.public_value()),
+        ]
+        self._send_request(ExchangeType.IKE_FOLLOWUP_KE, inner, now, "followup", request=f.request)
+
+    def _on_followup_response(
+        self, msg: Message, o: _Outstanding, inner: tuple[Payload, ...], now: float
+    ) -> None:
+        f = self._followup
+        self._outstanding.pop(msg.message_id, None)
+        try:
+            if f is None or f.ke is None:
+                return
+            errors = [x for x in inner if type(x) is Notify and x.is_error]
+            method = f.methods[len(f.secrets)]
+            ke = next((x for x in inner if type(x) is KE), None)
+            if errors:
+                code = int(errors[0].notify_type)
+                raise ProtocolError(f"IKE_FOLLOWUP_KE refused: {_name(code)}", notify=code)
+            if ke is None or int(ke.group) != method:
+                raise ProtocolError("IKE_FOLLOWUP_KE response without our KE method")
+            f.secrets.append(f.ke.compute_secret(ke.data))
+            if len(f.secrets) < len(f.methods):
+                link = next(
+                    (
+                        x.data
+                        for x in inner
+                        if type(x) is Notify and x.notify_type == NotifyType.ADDITIONAL_KEY_EXCHANGE
+                    ),
+                    None,
+                )
+                if link is None:
+                    raise ProtocolError("IKE_FOLLOWUP_KE response without the next link")
+                f.link = link
+                self._send_followup(now)
+                return
+            self._followup = None
+            f.finish(f.secrets, now)
+        except (ProtocolError, ConfigError) as e:
+            self._followup = None
+            notify = e.notify if isinstance(e, ProtocolError) else NotifyType.INVALID_SYNTAX
+            req = f.request if f is not None else None
+            old = self._child_by_spi_in(req.old_spi) if req is not None and req.old_spi else None
+            if old is not None and old.status == "REKEYING":
+                old.status = "INSTALLED"
+            if req is not None and req.kind == "rekey_ike":
+                self._settle_lost_ike_rekey(now)
+            self._events.append(ConnectionFailed(int(notify), f"IKE_FOLLOWUP_KE: {e}"))
+        finally:
+            self._flush(now)
+
     def _answer_child(
         self,
         p: Message,
@@ -2241,28 +2411,36 @@ class IKEConnection:
         nr = self._rng(self.config.nonce_size)
         spi_in = self._draw_spi(4)
         answer = answer._replace(spi=spi_in)
-        child = self._add_child(
-            answer,
-            spi_in,
-            offered.spi,
-            narrowed_i,
-            narrowed_r,
-            events,
-            transport=transport,
-            peer_notifies=asked,
-            now=now,
-            nonces=(nonce.data, nr),
-            secret=secret,
-            ours=False,
-            replaces=old,
-        )
-        if old is not None:
-            if old.status == "REKEYING":
-                old.peer_rekey = child.spi_in  # §2.8.1: both rekeyed it; settled later
-            else:
-                old.status = "REKEYED"  # the peer, who started the rekey, deletes it
-                old.rekey_at = None
-        return [
+        old_spi = old.spi_in if old is not None else b""
+        if old is not None and old.status == "REKEYING":
+            old.peer_rekey_nonces = (nonce.data, nr)  # §2.8.1: both rekey it
+
+        def finish(additional: list[bytes], now: float, into: list[Event]) -> None:
+            replaced = self._child_by_spi_in(old_spi) if old_spi else None
+            child = self._add_child(
+                answer,
+                spi_in,
+                offered.spi,
+                narrowed_i,
+                narrowed_r,
+                into,
+                transport=transport,
+                peer_notifies=asked,
+                now=now,
+                nonces=(nonce.data, nr),
+                secret=secret,
+                additional=additional,
+                ours=False,
+                replaces=replaced,
+            )
+            if replaced is not None:
+                if replaced.status == "REKEYING":
+                    replaced.peer_rekey = child.spi_in  # §2.8.1: both rekeyed it
+                else:
+                    replaced.status = "REKEYED"  # the peer, who started it, deletes it
+                    replaced.rekey_at = None
+
+        reply: list[Payload] = [
             *self._child_notifies(transport=transport),
             SA((answer,)),
             Nonce(nr),
@@ -2270,6 +2448,13 @@ class IKEConnection:
             TSi(narrowed_i),
             TSr(narrowed_r),
         ]
+        methods = _additional_methods(answer)
+        if methods:
+            # RFC 9370 §2.2.4: the SA comes after the IKE_FOLLOWUP_KE exchanges
+            reply.append(self._expect_followup(methods, finish))
+            return reply
+        finish([], now, events)
+        return reply
 
     def _remote_policy(self) -> tuple[Selector, ...]:
         """The peer's side of our policy; a leased virtual IP narrows it (§2.19)."""
@@ -2291,6 +2476,11 @@ class IKEConnection:
             sa.proposals, self._rekey_proposals(), ke_group=int(ke.group) if ke else None
         )
         offered = next(o for o in sa.proposals if o.number == answer.number)
+        if self._rekeying_ike() and _additional_methods(answer):
+            # both rekey the IKE SA and IKE_FOLLOWUP_KE exchanges would follow: rather
+            # than settle a collision spread over several exchanges, both refuse and
+            # retry after a random delay (RFC 7296 §2.25), so one goes first
+            raise ProtocolError("our own IKE SA rekey is in progress", notify=_TEMPORARY_FAILURE)
         group = int(answer.ke_method or 0)
         if ke is None or int(ke.group) != group:
             raise ProtocolError(
@@ -2307,30 +2497,44 @@ class IKEConnection:
         nr = self._rng(self.config.nonce_size)
         spi_r = self._draw_spi(8)
         assert self.keys is not None
-        keys = derive_ike_sa_keys(
-            answer,
-            secret,
-            nonce.data,
-            nr,
-            offered.spi,
-            spi_r,
-            old_sk_d=self.keys.sk_d,
-            old_prf_id=self.keys.prf_id,
-        )
+        old_keys = self.keys
         reply: list[Payload] = [
             SA((answer._replace(spi=spi_r),)),
             Nonce(nr),
             KE(group, mine.public_value()),
         ]
         suite = answer._replace(spi=b"")
-        if self._rekeying_ike():
-            self._peer_ike_rekey = (suite, keys, group, (nonce.data, nr))
+
+        def settle(additional: list[bytes], now: float) -> Callable[[], None] | None:
+            keys = derive_ike_sa_keys(
+                answer,
+                secret,
+                nonce.data,
+                nr,
+                offered.spi,
+                spi_r,
+                old_sk_d=old_keys.sk_d,
+                old_prf_id=old_keys.prf_id,
+                additional_secrets=additional,
+            )
+            if self._rekeying_ike():
+                self._peer_ike_rekey = (suite, keys, group, (nonce.data, nr))
+                return None
+
+            def switch() -> None:
+                self._switch_ike_sa(suite, keys, group, Role.RESPONDER, now).close_later(now)
+
+            return switch
+
+        methods = _additional_methods(answer)
+        if methods:
+
+            def finish(additional: list[bytes], now: float, into: list[Event]) -> None:
+                self._after_response = settle(additional, now)
+
+            reply.append(self._expect_followup(methods, finish))
             return reply, None
-
-        def switch() -> None:
-            self._switch_ike_sa(suite, keys, group, Role.RESPONDER, now).close_later(now)
-
-        return reply, switch
+        return reply, settle([], now)
 
     # ---- the initiator
 
@@ -2432,19 +2636,55 @@ class IKEConnection:
         check_narrowed(tsi.selectors, req.tsi)
         check_narrowed(tsr.selectors, req.tsr)
         answered = {int(n.notify_type) for n in p.notifies()}
+
+        def finish(additional: list[bytes], now: float) -> None:
+            self._complete_child(
+                req,
+                chosen,
+                tsi.selectors,
+                tsr.selectors,
+                answered,
+                nonce.data,
+                secret,
+                additional,
+                now,
+            )
+
+        methods = _additional_methods(chosen)
+        if methods:
+            self._start_followup(req, p, methods, finish, now)
+            return
+        finish([], now)
+
+    def _complete_child(
+        self,
+        req: _ChildRequest,
+        chosen: Proposal,
+        tsi: tuple[Selector, ...],
+        tsr: tuple[Selector, ...],
+        answered: set[int],
+        nr: bytes,
+        secret: bytes | None,
+        additional: list[bytes],
+        now: float,
+    ) -> None:
+        """Our CREATE_CHILD_SA (and its IKE_FOLLOWUP_KE exchanges) done: the Child SA,
+        and the §2.8.1 / §2.25.1 rules for the one it replaces."""
+        old = self._child_by_spi_in(req.old_spi) if req.old_spi else None
         events: list[Event] = []
         new = self._add_child(
             chosen,
             req.spi,
             chosen.spi,
-            tsi.selectors,
-            tsr.selectors,
+            tsi,
+            tsr,
             events,
             transport=NotifyType.USE_TRANSPORT_MODE in answered,
             peer_notifies=answered,
             now=now,
-            nonces=(req.ni, nonce.data),
+            nonces=(req.ni, nr),
             secret=secret,
+            additional=additional,
             ours=True,
             replaces=old,
         )
@@ -2456,11 +2696,12 @@ class IKEConnection:
             # replaces nothing, so we delete it
             self.delete_child(new.spi_in, now)
             return
-        twin = self._child_by_spi_in(old.peer_rekey) if old.peer_rekey else None
         # RFC 7296 §2.8.1: if both rekeyed it, the SA with the lowest of the four
         # nonces is redundant and closed by its creator; the survivor's creator
-        # deletes the old SA
-        if twin is not None and _redundant(new.nonces, twin.nonces):
+        # deletes the old SA (RFC 9370 §2.2.4: the CREATE_CHILD_SA nonces decide, even
+        # while the peer's IKE_FOLLOWUP_KE exchanges are still going on)
+        twin = old.peer_rekey_nonces
+        if twin is not None and _redundant(new.nonces, twin):
             old.status = "REKEYED"  # the peer deletes it
             self.delete_child(new.spi_in, now)
             return
@@ -2481,17 +2722,34 @@ class IKEConnection:
         secret = req.ke.compute_secret(ke.data)
         assert self.keys is not None
         suite = chosen._replace(spi=b"")
-        keys = derive_ike_sa_keys(
-            suite,
-            secret,
-            req.ni,
-            nonce.data,
-            req.spi,
-            chosen.spi,
-            old_sk_d=self.keys.sk_d,
-            old_prf_id=self.keys.prf_id,
-        )
-        ours = (req.ni, nonce.data)
+        old_keys = self.keys
+
+        def finish(additional: list[bytes], now: float) -> None:
+            keys = derive_ike_sa_keys(
+                suite,
+                secret,
+                req.ni,
+                nonce.data,
+                req.spi,
+                chosen.spi,
+                old_sk_d=old_keys.sk_d,
+                old_prf_id=old_keys.prf_id,
+                additional_secrets=additional,
+            )
+            self._complete_ike_rekey(req, suite, keys, nonce.data, now)
+
+        methods = _additional_methods(chosen)
+        if methods:
+            self._start_followup(req, p, methods, finish, now)
+            return
+        finish([], now)
+
+    def _complete_ike_rekey(
+        self, req: _ChildRequest, suite: Proposal, keys: IKESAKeys, nr: bytes, now: float
+    ) -> None:
+        """Our IKE SA rekey (and its IKE_FOLLOWUP_KE exchanges) done: move, or settle a
+        collision by the nonces (RFC 7296 §2.8.2, RFC 9370 §2.2.4)."""
+        ours = (req.ni, nr)
         theirs = self._peer_ike_rekey
         self._peer_ike_rekey = None
         if theirs is None:
