@@ -40,7 +40,6 @@ from ..constants import (
     NotifyType,
     PrfId,
     ProtocolId,
-    TransformType,
     to_enum,
 )
 from ..crypto.auth import (
