@@ -16,6 +16,10 @@ dirs=(); for d in src tests benchmarks examples; do [ -d "$d" ] && dirs+=("$d");
 .venv/bin/ruff check "${dirs[@]}"
 echo "== mypy --strict"
 .venv/bin/mypy --strict src
+echo "== docs (sphinx, warnings are errors)"
+docs_out=$(mktemp -d)
+.venv/bin/python -m sphinx -W --keep-going -q -b html docs "$docs_out"
+rm -rf "$docs_out"
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 echo "== benchmarks (quick run, ratios printed)"
