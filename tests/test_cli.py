@@ -87,3 +87,16 @@ def test_ikev1_capture_and_4500_framing() -> None:
     assert "IKEv1 IDENTITY_PROTECTION" in out.stdout
     esp = _run("decode", str(base / "espudp1.pcap"))
     assert "ESP (SPI 0x" in esp.stdout
+
+
+def test_long_hex_argument_is_hex_not_a_file_name() -> None:
+    """A whole IKE_SA_INIT as one hex argument is longer than a file name may be: it
+    is decoded, not reported as an OS error."""
+    from ikewire.pcap import iter_udp
+
+    capture = VECTORS / "captures" / "ikev2-decrypt-aes256gcm16.pcap"
+    first = next(iter(iter_udp(capture))).payload
+    assert len(first.hex()) > 255
+    out = _run("decode", first.hex())
+    assert out.returncode == 0, out.stderr
+    assert "IKE_SA_INIT request" in out.stdout

@@ -62,6 +62,9 @@ _CAPTURE_MAGICS = (
 )
 
 
+_PROGRESS_EVERY = 1000  # datagrams between progress lines on a terminal
+
+
 class _Input:
     """One datagram to show: where it came from and its UDP payload."""
 
@@ -80,13 +83,23 @@ def _inputs(sources: Sequence[str]) -> Iterator[_Input]:
             yield _Input("stdin", _hex(text, "stdin"), None)
             continue
         path = Path(src)
-        if path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError:  # e.g. a long hex argument is no file name at all
+            is_file = False
+        if is_file:
             head = path.read_bytes()[:4]
             if head in _CAPTURE_MAGICS or head[:2] == b"\x1f\x8b":
-                for d in iter_udp(path):
+                progress = sys.stderr.isatty()
+                for n, d in enumerate(iter_udp(path), 1):
+                    if progress and n % _PROGRESS_EVERY == 0:
+                        # a big capture streams: say how far it got, on the terminal only
+                        print(f"\r{src}: {n} datagrams", end="", file=sys.stderr, flush=True)
                     label = f"frame {d.frame}  {d.src}:{d.sport} -> {d.dst}:{d.dport}"
                     port = 4500 if 4500 in (d.sport, d.dport) else d.dport
                     yield _Input(label, d.payload, port)
+                if progress:
+                    print("\r\x1b[K", end="", file=sys.stderr, flush=True)
             else:
                 yield _Input(str(path), path.read_bytes(), None)
             continue
