@@ -15,11 +15,13 @@ tshark missing: skipped locally, a failure when ``CI=true`` (CI installs it).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +341,105 @@ def test_tshark_opens_rekeys_and_both_ike_sas(tmp_path: Path) -> None:
     assert 36 in exchanges  # CREATE_CHILD_SA
     # IKE_AUTH, 3 CREATE_CHILD_SA, Child delete, old IKE SA delete, new IKE SA delete
     assert _check(pair, ring, tmp_path) == 14
+
+
+def test_cli_decode_json_agrees_with_tshark_on_published_captures(tmp_path: Path) -> None:
+    """The installed ``ikewire decode --keys --json`` on Wireshark's published captures
+    (vectors/wireshark): per frame, the payload sequence (inner ones of every opened SK
+    payload included), the notify types and the AUTH data equal tshark's dissection with
+    the same published key table."""
+    from ikewire.constants import PAYLOAD_SHORT_NAMES
+
+    numbers = {name: int(t) for t, name in PAYLOAD_SHORT_NAMES.items()}
+    root = Path(__file__).resolve().parent.parent / "vectors" / "wireshark"
+    table_text = (root / "config" / "ikev2_decryption_table.tmpl").read_text()
+    checked = auths = 0
+    for name in ("ikev2-decrypt-aes256gcm16.pcap", "ikev2-decrypt-aes128ccm12.pcap"):
+        cap = root / "captures" / name
+        if not cap.exists():
+            continue
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ikewire",
+                "decode",
+                str(cap),
+                "--keys",
+                str(root / "config" / "ikev2_decryption_table.tmpl"),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        ours = json.loads(out.stdout)
+        theirs = _run_tshark_capture(tmp_path, cap, table_text)
+        assert len(ours) == len(theirs)
+        for record, packet in zip(ours, theirs, strict=True):
+            seen = _ws_message(packet)
+
+            def flat(payloads: tuple[Any, ...]) -> list[int]:
+                out: list[int] = []
+                for ptype, _detail, kids in payloads:
+                    out.append(ptype)
+                    if ptype == 46:  # the payloads inside an opened SK payload
+                        out += flat(kids)
+                return out
+
+            def flat_ours(payloads: list[dict[str, Any]]) -> list[int]:
+                out: list[int] = []
+                for p in payloads:
+                    out.append(numbers[p["type"]])
+                    out += flat_ours(p.get("inner", []))
+                return out
+
+            assert flat_ours(record["payloads"]) == flat(seen["payloads"])
+            notes = [p for p in _walk(record["payloads"]) if p["type"] == "N"]
+            ws_notes = [d for t, d, _ in _walk_ws(seen["payloads"]) if t == 41]
+            assert [_notify_number(n["notify_type"]) for n in notes] == ws_notes
+            auth = [p["data"] for p in _walk(record["payloads"]) if p["type"] == "AUTH"]
+            ws_auth = [
+                (e.get("value") or "") for e in packet.iter() if e.get("name") == "isakmp.auth.data"
+            ]
+            assert auth == ws_auth
+            auths += len(auth)
+            checked += 1
+    assert checked >= 6 and auths >= 4  # both IKE_AUTH messages of each capture
+
+
+def _walk(payloads: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for p in payloads:
+        yield p
+        yield from _walk(p.get("inner", []))
+
+
+def _walk_ws(payloads: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    for p in payloads:
+        yield p
+        yield from _walk_ws(p[2])
+
+
+def _notify_number(name: str | int) -> int:
+    from ikewire.constants import NotifyType
+
+    return int(name) if isinstance(name, int) else int(NotifyType[name])
+
+
+def _run_tshark_capture(tmp_path: Path, cap: Path, table: str) -> list[ET.Element]:
+    tshark = _tshark()
+    config = tmp_path / "wireshark-cli"
+    config.mkdir(exist_ok=True)
+    (config / "ikev2_decryption_table").write_text(table)
+    out = subprocess.run(
+        [tshark, "-r", str(cap), "-T", "pdml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "WIRESHARK_CONFIG_DIR": str(config), "HOME": str(tmp_path)},
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return ET.fromstring(out.stdout).findall("packet")
