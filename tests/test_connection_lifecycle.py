@@ -384,3 +384,18 @@ def test_requests_before_ike_auth_are_dropped() -> None:
     sealed = i._seal(ExchangeType.INFORMATIONAL, 1, [], response=False)
     pair.deliver(sealed[0], r)
     assert pair.take(r) == [] and r.state is State.INIT_DONE and drain(r) == []
+
+
+def test_keymat_direction_follows_the_exchange_initiator() -> None:
+    """RFC 7296 §2.17: the first keys of KEYMAT protect traffic from the initiator of
+    the exchange that made the Child SA. When the IKE responder rekeys, it is that
+    initiator (charon checks this; both ikewire sides alike would not)."""
+    pair = up()
+    i, r = pair.initiator, pair.responder
+    r.rekey_child(r.child_sas[0].spi_in, pair.now)
+    pair.run()
+    [new_r] = [e for e in drain(r) if isinstance(e, ChildSAEstablished)]
+    [new_i] = [e for e in drain(i) if isinstance(e, ChildSAEstablished)]
+    keys = r.child_sas[0].keys
+    assert new_r.encr_key_out == keys.sk_ei and new_r.encr_key_in == keys.sk_er
+    assert new_i.encr_key_in == keys.sk_ei and new_i.encr_key_out == keys.sk_er

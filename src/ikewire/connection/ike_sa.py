@@ -1902,7 +1902,10 @@ class IKEConnection:
         )
         self._schedule_child(child, now)
         self.child_sas.append(child)
-        if self.role is Role.INITIATOR:
+        # RFC 7296 §2.17: the keys for "initiator to responder" come first, the
+        # initiator being the one who started the exchange that made this Child SA
+        # (IKE_AUTH's initiator, or whoever sent the CREATE_CHILD_SA request)
+        if ours:
             ein, ain, eout, aout = keys.sk_er, keys.sk_ar, keys.sk_ei, keys.sk_ai
         else:
             ein, ain, eout, aout = keys.sk_ei, keys.sk_ai, keys.sk_er, keys.sk_ar

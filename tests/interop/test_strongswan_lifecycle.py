@@ -1,0 +1,140 @@
+"""The SA lifecycle against strongSwan's charon (RFC 7296 §1.3, §2.8, §2.18): Child SA
+and IKE SA rekeys from each side, simultaneous IKE SA rekey, and a dead peer. Both
+views are checked: ikewire's events and charon's own (``swanctl --list-sas``); the
+Child SA is proven by an ICMP echo through it after each rekey."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ikewire.aio import Driver
+from ikewire.connection.events import (
+    ChildSADeleted,
+    ChildSAEstablished,
+    IKESARekeyed,
+    PeerDead,
+)
+from ikewire.connection.ike_sa import IKEConnection
+from ikewire.connection.state import State
+
+from .conftest import Charon
+from .test_strongswan import CONN, GCM, SUITES, _await_swanctl, _dump, _ping_through, config
+from .test_strongswan_exchanges import _initiate
+
+pytestmark = pytest.mark.slow
+
+
+def _charon_view(charon: Charon, conn: IKEConnection) -> dict[str, Any]:
+    sas = charon.list_sas()
+    assert list(sas) == [CONN], sas  # exactly one IKE SA
+    sa = sas[CONN]
+    assert sa["state"] == "ESTABLISHED"
+    assert (sa["initiator-spi"], sa["responder-spi"]) == (conn.spi_i.hex(), conn.spi_r.hex())
+    # a rekeyed Child SA lingers in charon's list as DELETED for a moment
+    children = [c for c in sa.get("child-sas", {}).values() if c["state"] != "DELETED"]
+    assert len(children) == 1, sa
+    (child,) = children
+    assert child["state"] == "INSTALLED"
+    assert (child["spi-in"], child["spi-out"]) == (
+        conn.child_sas[0].spi_out.hex(),
+        conn.child_sas[0].spi_in.hex(),
+    )
+    return sa
+
+
+def _last_child(driver: Driver) -> ChildSAEstablished:
+    return [e for e in driver.events if isinstance(e, ChildSAEstablished)][-1]
+
+
+@pytest.mark.parametrize("who", ["ikewire", "charon"])
+def test_child_sa_and_ike_sa_rekeys(charon: Charon, sockets: Any, tmp_path: Path, who: str) -> None:
+    """A Child SA rekey then an IKE SA rekey, started by ``who``; one IKE SA and one
+    Child SA remain, with new SPIs that both sides agree on, and traffic flows."""
+    esp = SUITES[GCM][0]
+    charon.start(CONN, GCM, esp)
+    conn = IKEConnection(config(GCM, esp, initiator=True), initiator=True)
+    driver = Driver(conn, sockets[0], sockets[1])
+
+    async def go() -> None:
+        await _initiate(driver)
+        first_spis = (conn.spi_i, conn.spi_r)
+        first_child = conn.child_sas[0].spi_in
+        if who == "ikewire":
+            conn.rekey_child(first_child, driver.now())
+        else:
+            await _await_swanctl(driver, charon.swanctl_async("--rekey", "--child", "net"), 5.0)
+        await driver.run(lambda d: any(isinstance(e, ChildSADeleted) for e in d.events), 5.0)
+        assert conn.child_sas[0].spi_in != first_child
+        await _ping_through(driver, _last_child(driver))
+        if who == "ikewire":
+            conn.rekey_ike(driver.now())
+        else:
+            await _await_swanctl(driver, charon.swanctl_async("--rekey", "--ike", CONN), 5.0)
+        await driver.run(lambda d: any(isinstance(e, IKESARekeyed) for e in d.events), 5.0)
+        await driver.run(lambda d: False, 1.5)  # the old IKE SA's Delete goes through
+        assert (conn.spi_i, conn.spi_r) != first_spis and conn.generation == 2
+        assert not conn._outstanding
+        # the Child SA moved to the new IKE SA unchanged (its sequence numbers go on,
+        # so no second echo with sequence number 1 on it)
+
+    asyncio.run(go())
+    _dump(driver, tmp_path / "ikewire.hex")
+    assert conn.state is State.ESTABLISHED
+    _charon_view(charon, conn)
+
+
+def test_simultaneous_ike_sa_rekey(charon: Charon, sockets: Any, tmp_path: Path) -> None:
+    """ikewire and charon are told to rekey the IKE SA at the same moment (RFC 7296
+    §2.8.2): whichever way the collision goes, one IKE SA remains on both sides."""
+    esp = SUITES[GCM][0]
+    charon.start(CONN, GCM, esp)
+    conn = IKEConnection(config(GCM, esp, initiator=True), initiator=True)
+    driver = Driver(conn, sockets[0], sockets[1])
+
+    async def go() -> None:
+        await _initiate(driver)
+        first = (conn.spi_i, conn.spi_r)
+        swan = charon.swanctl_async("--rekey", "--ike", CONN)
+        conn.rekey_ike(driver.now())
+        await _await_swanctl(driver, swan, 8.0)
+        # retries after TEMPORARY_FAILURE wait up to 5 s; the old SAs' Deletes follow
+        await driver.run(lambda d: False, 8.0)
+        assert (conn.spi_i, conn.spi_r) != first
+
+    asyncio.run(go())
+    _dump(driver, tmp_path / "ikewire.hex")
+    assert conn.state is State.ESTABLISHED
+    _charon_view(charon, conn)
+    assert conn._side == [] or all(s.state in (State.CLOSED, State.FAILED) for s, _ in conn._side)
+
+
+def test_dead_peer_is_reported(charon: Charon, sockets: Any, tmp_path: Path) -> None:
+    """charon is killed; ikewire's liveness check (RFC 7296 §1.4) goes unanswered and
+    ikewire reports the dead peer, bounded in time."""
+    esp = SUITES[GCM][0]
+    charon.start(CONN, GCM, esp)
+    cfg = dataclasses.replace(
+        config(GCM, esp, initiator=True),
+        dpd_delay=1.0,
+        retransmit_timeout=0.5,
+        retransmit_tries=3,
+    )
+    conn = IKEConnection(cfg, initiator=True)
+    driver = Driver(conn, sockets[0], sockets[1])
+
+    async def go() -> None:
+        await _initiate(driver)
+        assert charon.proc is not None
+        charon.proc.kill()  # no Delete: the peer just disappears
+        charon.proc.wait(5)
+        await driver.run(lambda d: any(isinstance(e, PeerDead) for e in d.events), 10.0)
+
+    asyncio.run(go())
+    _dump(driver, tmp_path / "ikewire.hex")
+    assert any(isinstance(e, PeerDead) for e in driver.events)
+    assert conn.state is State.FAILED
