@@ -176,7 +176,7 @@ connections {{
     proposals = {ike}
     mobike = no
     dpd_delay = 0
-    send_cert = always
+    send_cert = always{conn_extra}
     local {{
       auth = {auth}
       id = {charon_id}{local_extra}
@@ -188,9 +188,9 @@ connections {{
     children {{
       net {{
         local_ts = {charon_inner}/32
-        remote_ts = {ikewire_inner}/32
+        remote_ts = {remote_ts}
         esp_proposals = {esp}
-        start_action = none
+        start_action = none{child_extra}
       }}
     }}
   }}
@@ -202,7 +202,7 @@ secrets {{
     secret = "{psk}"
   }}
 }}
-"""
+{pools}"""
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,17 @@ class Charon:
         self.uri = f"unix://{directory}/charon.vici"
 
     def start(
-        self, name: str, ike: str, esp: str, *, pki: PKI | None = None, extra: str = ""
+        self,
+        name: str,
+        ike: str,
+        esp: str,
+        *,
+        pki: PKI | None = None,
+        extra: str = "",
+        conn_extra: str = "",
+        child_extra: str = "",
+        remote_ts: str | None = None,
+        pools: str = "",
     ) -> None:
         """Start charon with one connection ``name``: PSK, or with ``pki`` certificates
         (charon's key and certificate, the CA that issued ikewire's); ``extra`` are
@@ -305,6 +315,10 @@ class Charon:
                 charon_id=CHARON_ID,
                 ikewire_id=IKEWIRE_ID,
                 psk=PSK.decode(),
+                conn_extra=conn_extra,
+                child_extra=child_extra,
+                remote_ts=remote_ts or f"{IKEWIRE_INNER}/32",
+                pools=pools,
             )
         )
         script = f"mount -t tmpfs r /run && exec env STRONGSWAN_CONF={d}/strongswan.conf {CHARON}"

@@ -16,6 +16,7 @@ from ikewire.aio import Driver
 from ikewire.connection.events import (
     ChildSADeleted,
     ChildSAEstablished,
+    ConnectionFailed,
     IKESARekeyed,
     PeerDead,
 )
@@ -138,3 +139,65 @@ def test_dead_peer_is_reported(charon: Charon, sockets: Any, tmp_path: Path) -> 
     _dump(driver, tmp_path / "ikewire.hex")
     assert any(isinstance(e, PeerDead) for e in driver.events)
     assert conn.state is State.FAILED
+
+
+def test_virtual_ip_from_charons_pool(charon: Charon, sockets: Any, tmp_path: Path) -> None:
+    """ikewire asks for a virtual IP (CP(CFG_REQUEST), RFC 7296 §2.19); charon leases
+    one from its pool; both agree on it and on the narrowed selector."""
+    esp = SUITES[GCM][0]
+    charon.start(
+        CONN,
+        GCM,
+        esp,
+        conn_extra="\n    pools = vips",
+        remote_ts="dynamic",
+        pools="pools {\n  vips {\n    addrs = 10.231.3.0/28\n    dns = 10.231.3.53\n  }\n}\n",
+    )
+    cfg = dataclasses.replace(
+        config(GCM, esp, initiator=True), request_virtual_ip=True, local_ts=("0.0.0.0/0",)
+    )
+    conn = IKEConnection(cfg, initiator=True)
+    driver = Driver(conn, sockets[0], sockets[1])
+    asyncio.run(_initiate(driver))
+    _dump(driver, tmp_path / "ikewire.hex")
+    assert conn.virtual_ips == ("10.231.3.1",) and conn.dns_servers == ("10.231.3.53",)
+    child = _last_child(driver)
+    assert [f"{t.start}" for t in child.tsi] == ["10.231.3.1"]
+    sa = charon.list_sas()[CONN]
+    assert sa["remote-vips"] == ["10.231.3.1"]
+    (c,) = sa["child-sas"].values()
+    assert c["remote-ts"] == ["10.231.3.1/32"]
+
+
+def test_transport_mode(charon: Charon, sockets: Any, tmp_path: Path) -> None:
+    """USE_TRANSPORT_MODE (RFC 7296 §1.3.1) for selectors between the two IKE
+    addresses."""
+    from .test_strongswan import CHARON_ADDR, IKEWIRE_ADDR
+
+    esp = SUITES[GCM][0]
+    charon.start(
+        CONN,
+        GCM,
+        esp,
+        child_extra=f"\n        mode = transport\n        local_ts = {CHARON_ADDR}/32",
+        remote_ts=f"{IKEWIRE_ADDR}/32",
+    )
+    cfg = dataclasses.replace(
+        config(GCM, esp, initiator=True),
+        mode="transport",
+        local_ts=(f"{IKEWIRE_ADDR}/32",),
+        remote_ts=(f"{CHARON_ADDR}/32",),
+    )
+    conn = IKEConnection(cfg, initiator=True)
+    driver = Driver(conn, sockets[0], sockets[1])
+    asyncio.run(_initiate(driver))
+    _dump(driver, tmp_path / "ikewire.hex")
+    log = charon.log_text()
+    # ikewire asked for transport mode and charon negotiated it, but charon's userspace
+    # ESP here (kernel-libipsec; the kernel has no ESP) cannot install a transport mode
+    # SA: the peer reports it, refuses the Child SA, and the IKE SA stands (RFC 7296
+    # §2.21.3). A cell the peer cannot do here, asserted as such.
+    assert "IPsec SA: unsupported mode" in log
+    refused = [e for e in driver.events if isinstance(e, ConnectionFailed)]
+    assert refused and conn.state is State.ESTABLISHED and conn.child_sas == []
+    assert charon.list_sas()[CONN]["state"] == "ESTABLISHED"
