@@ -100,3 +100,17 @@ def test_long_hex_argument_is_hex_not_a_file_name() -> None:
     out = _run("decode", first.hex())
     assert out.returncode == 0, out.stderr
     assert "IKE_SA_INIT request" in out.stdout
+
+
+def test_decode_opens_ikev1_with_wiresharks_ikev1_table() -> None:
+    """``--keys`` also takes Wireshark's ``ikev1_decryption_table``: the encrypted IKEv1
+    messages open (RFC 2409 Appendix B) and the hash Wireshark's own test asserts for
+    this capture appears; without the keys it does not."""
+    capture = VECTORS / "captures" / "ikev1-bug-12610.pcapng.gz"
+    table = VECTORS / "config" / "ikev1_decryption_table.tmpl"
+    needle = "b52521f774967402c9f6cee95fd17e5b"  # Wireshark's test_decryption
+    opened = _run("decode", str(capture), "--keys", str(table), "--json")
+    assert opened.returncode == 0, opened.stderr
+    assert needle in opened.stdout
+    closed = _run("decode", str(capture), "--json")
+    assert closed.returncode == 0 and needle not in closed.stdout

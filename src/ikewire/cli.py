@@ -24,6 +24,7 @@ import binascii
 import enum
 import ipaddress
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -653,8 +654,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_V1_TABLE_LINE = re.compile(r"^\s*\"?[0-9A-Fa-f]{16}\"?\s*,\s*\"?[0-9A-Fa-f]+\"?\s*$")
+
+
+def _ikev1_table(path: str) -> Any:
+    """An IKEv1 decryptor when ``path`` is Wireshark's ``ikev1_decryption_table``
+    (initiator cookie, encryption key), else None."""
+    from .crypto.ikev1 import IKEv1Decryptor
+
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines or not all(_V1_TABLE_LINE.match(ln) for ln in lines):
+        return None
+    return IKEv1Decryptor.from_wireshark_table(text)
+
+
 def _cmd_decode(args: argparse.Namespace) -> int:
-    keys = _KeyRing(args.keys) if args.keys else None
+    v1keys = _ikev1_table(args.keys) if args.keys else None
+    keys = _KeyRing(args.keys) if args.keys and v1keys is None else None
     failures = 0
     records: list[dict[str, Any]] = []
     for item in _inputs(args.inputs):
@@ -678,6 +698,15 @@ def _cmd_decode(args: argparse.Namespace) -> int:
             continue
         inner: dict[int, Any] = {}
         inner_trees: list[str] = []
+        if v1keys is not None and isinstance(msg, V1Message):
+            try:
+                v1_opened = v1keys.open(msg)  # RFC 2409 Appendix B, in capture order
+            except IKEError as exc:
+                failures += 1
+                print(f"{item.label}: not opened: {exc}", file=sys.stderr)
+                v1_opened = None
+            if v1_opened is not None:
+                msg = v1_opened.message
         if keys is not None and isinstance(msg, Message):
             for i, p in enumerate(msg.payloads):
                 if isinstance(p, SK | SKF):
