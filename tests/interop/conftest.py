@@ -35,6 +35,8 @@ import pytest
 
 CHARON = "/usr/lib/ipsec/charon"
 SWANCTL = "/usr/sbin/swanctl"
+# Debian 13 roots for the newer peers, made by scripts/interop-roots.sh (CI runs it)
+ROOTS = Path(os.environ.get("IKEWIRE_INTEROP_CACHE", "/var/cache/ikewire-interop"))
 IKEWIRE_ADDR = "10.231.0.1"
 CHARON_ADDR = "10.231.0.2"
 IKEWIRE_INNER = "10.231.1.1"
@@ -268,9 +270,10 @@ def make_pki(kind: str) -> PKI:
 class Charon:
     """One running charon in the charon namespace, with its vici socket and log."""
 
-    def __init__(self, topo: Topology, directory: Path) -> None:
+    def __init__(self, topo: Topology, directory: Path, root: Path | None = None) -> None:
         self.topo = topo
         self.dir = directory
+        self.root = root  # a debootstrap root to chroot into (strongSwan 6.0.1), or None
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = directory / "charon.log"
         self.uri = f"unix://{directory}/charon.vici"
@@ -322,6 +325,17 @@ class Charon:
             )
         )
         script = f"mount -t tmpfs r /run && exec env STRONGSWAN_CONF={d}/strongswan.conf {CHARON}"
+        if self.root is not None:
+            # charon of the root sees this test's directory at the same path (a bind
+            # mount on a tmpfs, private to its mount namespace), /dev for the TUN
+            # device kernel-libipsec opens, and its own /proc and /run
+            r = self.root
+            script = (
+                f"mount -t tmpfs r {r}/run && mount -t tmpfs t {r}/tmp && "
+                f"mkdir -p {r}{d} && mount --bind {d} {r}{d} && "
+                f"mount --bind /dev {r}/dev && mount -t proc p {r}/proc && "
+                f"exec chroot {r} env STRONGSWAN_CONF={d}/strongswan.conf {CHARON}"
+            )
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.topo.ns_charon, "unshare", "-m",
              "--propagation", "private", "sh", "-c", script],
@@ -368,6 +382,11 @@ class Charon:
             if line.startswith("list-sa event"):
                 out.update(parse_vici_raw(line[len("list-sa event") :]))
         return out
+
+    def version(self) -> str:
+        """The strongSwan version charon announced in its log ("5.9.8", "6.0.1")."""
+        m = re.search(r"Starting IKE charon daemon \(strongSwan ([0-9.]+)", self.log_text())
+        return m.group(1) if m else "unknown"
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -438,6 +457,28 @@ def charon(topology: Topology, tmp_path: Path, request: pytest.FixtureRequest) -
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
             print(f"---- charon log ({c.log}) tail ----")
+            print(c.log_text()[-6000:])
+
+
+def peer_root(name: str) -> Path:
+    """The Debian 13 root ``name`` made by scripts/interop-roots.sh, or skip (fail in CI)."""
+    root = ROOTS / name
+    if not (root / ".ready").exists():
+        _unavailable(f"no {name} root at {root}: run scripts/interop-roots.sh (as root)")
+    return root
+
+
+@pytest.fixture
+def charon6(topology: Topology, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Charon]:
+    """strongSwan 6.0.1's charon from the Debian 13 root, in charon's namespace."""
+    c = Charon(topology, tmp_path, peer_root("strongswan6"))
+    try:
+        yield c
+    finally:
+        c.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print(f"---- charon 6 log ({c.log}) tail ----")
             print(c.log_text()[-6000:])
 
 

@@ -239,7 +239,14 @@ def _check_views(
 
 @pytest.mark.parametrize("ike", list(SUITES))
 def test_ikewire_initiator_psk(charon: Charon, sockets: Any, tmp_path: Path, ike: str) -> None:
-    esp, ike_algs, esp_algs = SUITES[ike]
+    initiator_cell(charon, sockets, tmp_path, ike, *SUITES[ike])
+
+
+def initiator_cell(
+    charon: Charon, sockets: Any, tmp_path: Path, ike: str, esp: str,
+    ike_algs: dict[str, str], esp_algs: dict[str, str],
+) -> None:  # fmt: skip
+    """ikewire initiates with PSK: both views, ESP echo, then ikewire's DELETE."""
     charon.start(CONN, ike, esp)
     conn = IKEConnection(config(ike, esp, initiator=True), initiator=True)
     driver = Driver(conn, sockets[0], sockets[1])
@@ -273,7 +280,14 @@ def test_ikewire_initiator_psk(charon: Charon, sockets: Any, tmp_path: Path, ike
 
 @pytest.mark.parametrize("ike", list(SUITES))
 def test_ikewire_responder_psk(charon: Charon, sockets: Any, tmp_path: Path, ike: str) -> None:
-    esp, ike_algs, esp_algs = SUITES[ike]
+    responder_cell(charon, sockets, tmp_path, ike, *SUITES[ike])
+
+
+def responder_cell(
+    charon: Charon, sockets: Any, tmp_path: Path, ike: str, esp: str,
+    ike_algs: dict[str, str], esp_algs: dict[str, str],
+) -> None:  # fmt: skip
+    """charon initiates with PSK: both views, ESP echo, then charon's DELETE."""
     charon.start(CONN, ike, esp)
     conn = IKEConnection(config(ike, esp, initiator=False), initiator=False)
     driver = Driver(conn, sockets[0], sockets[1])
