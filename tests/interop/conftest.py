@@ -497,3 +497,138 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     rep = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{rep.when}", rep)
+
+
+IPSEC_CONF = """\
+config setup
+  logtime=yes
+  plutodebug=base
+conn {name}
+  keyexchange=ikev2
+  left={peer_addr}
+  leftid=@{peer_id}
+  right={ikewire_addr}
+  rightid=@{ikewire_id}
+  authby=secret
+  ike={ike}
+  esp={esp}
+  leftsubnet={peer_inner}/32
+  rightsubnet={ikewire_inner}/32
+  retransmit-interval=2000ms
+  retransmit-timeout=30s
+{extra}
+  auto=add
+"""
+
+
+class Pluto:
+    """libreswan 5.2's pluto from its Debian 13 root, in the peer namespace.
+
+    pluto runs chrooted in its own mount namespace (a tmpfs /run, this test's directory
+    bound at the same path); its control socket sits in that directory, and ``whack``
+    runs in pluto's namespaces (nsenter) to reach it.
+    """
+
+    def __init__(self, topo: Topology, directory: Path, root: Path) -> None:
+        self.topo = topo
+        self.dir = directory
+        self.root = root
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = directory / "pluto.log"
+        self.ctl = directory / "run" / "pluto.ctl"
+
+    def start(self, name: str, ike: str, esp: str, *, extra: str = "") -> None:
+        """Start pluto with one PSK connection ``name`` (libreswan's ``ike=``/``esp=``
+        syntax; ``extra`` more conn lines) and load it."""
+        d, r = self.dir, self.root
+        (d / "run").mkdir(parents=True, exist_ok=True)
+        (d / "nss").mkdir(exist_ok=True)
+        conf = IPSEC_CONF.format(
+            dir=d, name=name, peer_addr=CHARON_ADDR, peer_id=CHARON_ID,
+            ikewire_addr=IKEWIRE_ADDR, ikewire_id=IKEWIRE_ID, ike=ike, esp=esp,
+            peer_inner=CHARON_INNER, ikewire_inner=IKEWIRE_INNER, extra=extra,
+        )  # fmt: skip
+        (d / "ipsec.conf").write_text(conf)
+        (d / "ipsec.secrets").write_text(f'@{CHARON_ID} @{IKEWIRE_ID} : PSK "{PSK.decode()}"\n')
+        script = (
+            f"mount -t tmpfs r {r}/run && mount -t tmpfs t {r}/tmp && "
+            f"mkdir -p {r}{d} {r}/run/pluto && mount --bind {d} {r}{d} && "
+            f"mount --bind /dev {r}/dev && mount -t proc p {r}/proc && "
+            f"exec chroot {r} sh -c 'ipsec initnss --nssdir {d}/nss >/dev/null 2>&1; "
+            f"exec /usr/libexec/ipsec/pluto --nofork --config {d}/ipsec.conf "
+            f"--nssdir {d}/nss --secretsfile {d}/ipsec.secrets --stderrlog "
+            f"--rundir {d}/run'"
+        )
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.topo.ns_charon, "unshare", "-m",
+             "--propagation", "private", "sh", "-c", script],
+            # pluto's --logfile is block-buffered; stderr is written as it goes
+            stdout=open(self.log, "wb"),  # noqa: SIM115 - closed with the process
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not self.ctl.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"pluto did not start:\n{self.log_text()[-3000:]}")
+            time.sleep(0.05)
+        self.run("/usr/libexec/ipsec/addconn", "--ctlsocket", str(self.ctl),
+                 "--config", str(d / "ipsec.conf"), name)  # fmt: skip
+        self.whack("--listen")
+        self.whack("--rereadsecrets")
+
+    def run(self, *cmd: str, timeout: float = STEP_TIMEOUT, check: bool = True) -> str:
+        """``cmd`` inside pluto's network and mount namespaces and its root."""
+        assert self.proc is not None
+        out = subprocess.run(
+            ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "chroot", str(self.root), *cmd],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if check and out.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({out.returncode}): {out.stdout}{out.stderr}"
+            )
+        return out.stdout + out.stderr
+
+    def whack(self, *args: str, timeout: float = STEP_TIMEOUT, check: bool = True) -> str:
+        return self.run("/usr/libexec/ipsec/whack", "--ctlsocket", str(self.ctl), *args,
+                        timeout=timeout, check=check)  # fmt: skip
+
+    def whack_async(self, *args: str) -> subprocess.Popen[str]:
+        assert self.proc is not None
+        return subprocess.Popen(
+            ["nsenter", "-t", str(self.proc.pid), "-m", "-n", "chroot", str(self.root),
+             "/usr/libexec/ipsec/whack", "--ctlsocket", str(self.ctl), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+    def version(self) -> str:
+        m = re.search(r"Starting Pluto \(Libreswan Version ([0-9.]+)", self.log_text())
+        return m.group(1) if m else "unknown"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def pluto(topology: Topology, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pluto]:
+    """libreswan 5.2's pluto from the Debian 13 root, in the peer namespace."""
+    p = Pluto(topology, tmp_path, peer_root("libreswan"))
+    try:
+        yield p
+    finally:
+        p.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print(f"---- pluto log ({p.log}) tail ----")
+            print(p.log_text()[-6000:])

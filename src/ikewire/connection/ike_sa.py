@@ -2010,6 +2010,13 @@ class IKEConnection:
             return  # RFC 6023: no Child SA was asked for
         sa, tsi, tsr = p.get(SA), p.get(TSi), p.get(TSr)
         if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
+            # any other error in place of the Child SA explains its failure (e.g.
+            # TEMPORARY_FAILURE from a peer whose kernel refused the SA); the IKE SA
+            # stands (RFC 7296 §2.21.2, §3.10.1)
+            errors = sorted(code for code in notifies if code < 16384)
+            if errors:
+                named = _name(to_enum(NotifyType, errors[0]))
+                raise ProtocolError(f"Child SA refused: {named}", notify=errors[0])
             raise ProtocolError("IKE_AUTH response without SA, TSi or TSr")
         offered = tuple(x._replace(spi=self._child_spi) for x in self._esp_proposals)
         check_selected(offered, sa.proposals)
