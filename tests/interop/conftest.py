@@ -180,11 +180,11 @@ connections {{
     dpd_delay = 0
     send_cert = always{conn_extra}
     local {{
-      auth = {auth}
+      auth = {local_auth}
       id = {charon_id}{local_extra}
     }}
     remote {{
-      auth = {auth}
+      auth = {remote_auth}
       id = {ikewire_id}
     }}
     children {{
@@ -220,17 +220,22 @@ class PKI:
 
 
 def make_pki(kind: str) -> PKI:
-    """A fresh CA, charon and ikewire certificates (``kind``: "ecdsa" P-256 or "rsa")."""
+    """A fresh CA, charon and ikewire certificates, all with ``kind`` keys: "ecdsa"
+    (P-256), "rsa" (2048 bits), "rsa3072" or "ed25519"."""
     import datetime
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.x509.oid import NameOID
 
     def key() -> Any:
-        if kind == "rsa":
-            return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if kind in ("rsa", "rsa3072"):
+            size = 3072 if kind == "rsa3072" else 2048
+            return rsa.generate_private_key(public_exponent=65537, key_size=size)
+        if kind == "ed25519":
+            return ed25519.Ed25519PrivateKey.generate()
+        assert kind == "ecdsa", kind
         return ec.generate_private_key(ec.SECP256R1())
 
     now = datetime.datetime.now(datetime.UTC)
@@ -248,7 +253,7 @@ def make_pki(kind: str) -> PKI:
         )
         if not ca:
             b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), False)
-        return b.sign(signer, hashes.SHA256())
+        return b.sign(signer, None if kind == "ed25519" else hashes.SHA256())
 
     ca_key, charon_key, ikewire_key = key(), key(), key()
     ca = cert("ikewire interop CA", ca_key.public_key(), "ikewire interop CA", ca_key, True)
@@ -290,24 +295,32 @@ class Charon:
         child_extra: str = "",
         remote_ts: str | None = None,
         pools: str = "",
+        local_auth: str | None = None,
+        remote_auth: str | None = None,
     ) -> None:
         """Start charon with one connection ``name``: PSK, or with ``pki`` certificates
         (charon's key and certificate, the CA that issued ikewire's); ``extra`` are
-        more ``charon {}`` options (strongswan.conf syntax)."""
+        more ``charon {}`` options (strongswan.conf syntax). ``local_auth`` and
+        ``remote_auth`` ("psk", "pubkey") set each direction on its own (RFC 7296 §2.15)."""
         d = self.dir
         for sub in ("x509", "x509ca", "private"):
             (d / "swanctl" / sub).mkdir(parents=True, exist_ok=True)
         local_extra = ""
+        auth = "psk" if pki is None else "pubkey"
+        local_auth = local_auth or auth
+        remote_auth = remote_auth or auth
         if pki is not None:
             (d / "swanctl" / "x509ca" / "ca.pem").write_bytes(pki.ca_pem)
             (d / "swanctl" / "x509" / "charon.pem").write_bytes(pki.charon_cert_pem)
             (d / "swanctl" / "private" / "charon.pem").write_bytes(pki.charon_key_pem)
-            local_extra = "\n      certs = charon.pem"
+            if local_auth == "pubkey":
+                local_extra = "\n      certs = charon.pem"
         (d / "strongswan.conf").write_text(STRONGSWAN_CONF.format(dir=d, extra=extra))
         (d / "swanctl" / "swanctl.conf").write_text(
             SWANCTL_CONF.format(
                 name=name,
-                auth="psk" if pki is None else "pubkey",
+                local_auth=local_auth,
+                remote_auth=remote_auth,
                 local_extra=local_extra,
                 ike=ike,
                 esp=esp,
@@ -466,6 +479,25 @@ def peer_root(name: str) -> Path:
     if not (root / ".ready").exists():
         _unavailable(f"no {name} root at {root}: run scripts/interop-roots.sh (as root)")
     return root
+
+
+@pytest.fixture(params=["5.9.8", "6.0.1"])
+def any_charon(
+    topology: Topology, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Charon]:
+    """charon of strongSwan 5.9.8 (Debian 12, this system) or 6.0.1 (the Debian 13 root)."""
+    root = None if request.param == "5.9.8" else peer_root("strongswan6")
+    c = Charon(topology, tmp_path, root)
+    try:
+        yield c
+        if c.log.exists():
+            assert c.version() == request.param
+    finally:
+        c.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is not None and rep.failed:
+            print(f"---- charon {request.param} log ({c.log}) tail ----")
+            print(c.log_text()[-6000:])
 
 
 @pytest.fixture

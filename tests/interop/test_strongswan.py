@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import signal
 import struct
@@ -49,7 +48,6 @@ from .conftest import (
     PSK,
     Charon,
     _unavailable,
-    make_pki,
 )
 
 pytestmark = pytest.mark.slow
@@ -465,48 +463,8 @@ def test_ikewire_deletes_child_sa_and_checks_liveness(
 # ---------------------------------------------------------------- signatures
 
 
-@pytest.mark.parametrize("kind", ["ecdsa", "rsa"])
-@pytest.mark.parametrize("role", ["initiator", "responder"])
-def test_certificates(charon: Charon, sockets: Any, tmp_path: Path, kind: str, role: str) -> None:
-    """Certificate authentication both ways (RFC 7296 §3.6, RFC 7427 signatures): charon
-    validates ikewire's certificate against the CA, ikewire pins charon's."""
-    esp, ike_algs, esp_algs = SUITES[GCM]
-    pki = make_pki(kind)
-    charon.start(CONN, GCM, esp, pki=pki)
-    initiator = role == "initiator"
-    conn = IKEConnection(config(GCM, esp, initiator=initiator, pki=pki), initiator=initiator)
-    driver = Driver(conn, sockets[0], sockets[1])
-
-    async def go() -> None:
-        if initiator:
-            conn.initiate(driver.now())
-        else:
-            initiate = charon.swanctl_async(
-                "--initiate", "--ike", CONN, "--child", "net", "--timeout", "10"
-            )
-        ok = await driver.run(_done((ChildSAEstablished, ConnectionFailed)), HANDSHAKE_TIMEOUT)
-        _dump(driver, tmp_path / "ikewire.hex")
-        assert ok, driver.events
-        if not initiator:
-            await _await_swanctl(driver, initiate, 10.0)
-
-    asyncio.run(go())
-    child = _check_views(
-        driver.events, charon, GCM, ike_algs, esp_algs, charon_initiator=not initiator
-    )
-    (est,) = [e for e in driver.events if isinstance(e, IKESAEstablished)]
-    sig = "DIGITAL_SIGNATURE"  # RFC 7427: charon announces SIGNATURE_HASH_ALGORITHMS
-    assert (est.local_auth, est.remote_auth) == (sig, sig)
-    log = charon.log_text()
-    scheme = re.search(rf"authentication of '{IKEWIRE_ID}' with (\S+) successful", log)
-    assert scheme is not None, "charon did not verify ikewire's signature"
-    # RFC 7427 schemes as charon names them; RSA keys sign with RSASSA-PSS by default
-    assert scheme[1] == (
-        "RSA_EMSA_PSS_SHA2_256_SALT_32" if kind == "rsa" else "ECDSA_WITH_SHA256_DER"
-    )
-    assert f'received end entity cert "CN={IKEWIRE_ID}"' in log
-    assert 'using trusted ca certificate "CN=ikewire interop CA"' in log
-    asyncio.run(_ping_through(driver, child))
+# Certificate cells (ECDSA, RSA-PSS, Ed25519, both roles, both strongSwan versions)
+# are in test_strongswan_matrix.py.
 
 
 # ---------------------------------------------------------------- tshark as oracle
