@@ -52,6 +52,13 @@ from .conftest import (
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture
+def charon(any_charon: Charon) -> Charon:
+    """Every cell of this module runs against strongSwan 5.9.8 and 6.0.1."""
+    return any_charon
+
+
 # (IKE suite, ESP suite, charon's names: encr-alg, encr-keysize, integ-alg, prf-alg, dh-group)
 SUITES = {
     "aes256gcm16-prfsha384-ecp384": (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,19 @@ from ikewire.connection.events import (
 )
 from ikewire.connection.ike_sa import IKEConnection
 from ikewire.connection.state import State
+from ikewire.constants import NotifyType
 
 from .conftest import Charon
 from .test_strongswan import CONN, GCM, SUITES, _await_swanctl, _dump, _ping_through, config
 from .test_strongswan_exchanges import _initiate
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def charon(any_charon: Charon) -> Charon:
+    """Every cell of this module runs against strongSwan 5.9.8 and 6.0.1."""
+    return any_charon
 
 
 def _charon_view(charon: Charon, conn: IKEConnection) -> dict[str, Any]:
@@ -198,6 +206,23 @@ def test_transport_mode(charon: Charon, sockets: Any, tmp_path: Path) -> None:
     # SA: the peer reports it, refuses the Child SA, and the IKE SA stands (RFC 7296
     # §2.21.3). A cell the peer cannot do here, asserted as such.
     assert "IPsec SA: unsupported mode" in log
+    assert "failed to establish CHILD_SA, keeping IKE_SA" in log
     refused = [e for e in driver.events if isinstance(e, ConnectionFailed)]
-    assert refused and conn.state is State.ESTABLISHED and conn.child_sas == []
-    assert charon.list_sas()[CONN]["state"] == "ESTABLISHED"
+    assert [e.notify for e in refused] == [NotifyType.NO_PROPOSAL_CHOSEN], driver.events
+    assert conn.child_sas == []
+    if charon.version() == "5.9.8":
+        # IDr, AUTH and N(NO_PROPOSAL_CHOSEN): the IKE SA stands on both sides
+        assert "generating IKE_AUTH response 1 [ IDr AUTH N(NO_PROP) ]" in log
+        assert conn.state is State.ESTABLISHED
+        assert charon.list_sas()[CONN]["state"] == "ESTABLISHED"
+    else:
+        # 6.0.1 answers with N(NO_PROPOSAL_CHOSEN) alone — no IDr, no AUTH — though it
+        # logs "keeping IKE_SA": ikewire cannot authenticate it, so no IKE SA exists
+        # for ikewire; it fails the SA and tells charon with a Delete (RFC 7296 §1.4.1)
+        assert "generating IKE_AUTH response 1 [ N(NO_PROP) ]" in log
+        assert conn.state is State.FAILED
+        assert "without IDr and AUTH, refused: NO_PROPOSAL_CHOSEN" in refused[0].reason
+        deadline = time.monotonic() + 5
+        while charon.list_sas() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert charon.list_sas() == {}, "charon kept the IKE SA ikewire deleted"

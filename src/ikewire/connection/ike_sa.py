@@ -1967,7 +1967,22 @@ class IKEConnection:
             if not (type(idr) is IDr and type(auth) is AUTH):
                 errors = [n for n in p.notifies() if n.is_error]
                 code = int(errors[0].notify_type) if errors else NotifyType.INVALID_SYNTAX
-                raise ProtocolError(f"IKE_AUTH refused ({_name(code)})", notify=code)
+                # Without IDr and AUTH the responder is not authenticated and no IKE SA
+                # exists for us; the peer may think otherwise (a response carrying only a
+                # Child SA error), so tell it the IKE SA is gone: a Delete (RFC 7296
+                # §1.4.1), sent once, no answer awaited.
+                delete = self._seal(
+                    ExchangeType.INFORMATIONAL,
+                    self._next_request_id,
+                    [Delete(ProtocolId.IKE, 0)],
+                    response=False,
+                )
+                self._next_request_id += 1
+                self._queue_all(delete)
+                named = _name(to_enum(NotifyType, code))
+                raise ProtocolError(
+                    f"IKE_AUTH response without IDr and AUTH, refused: {named}", notify=code
+                )
             try:
                 self._ppk_as_initiator(p)
                 self._verify_peer(p, idr, auth)
