@@ -170,3 +170,54 @@ def test_address_pool() -> None:
     for bad in ("10.0.0.9-10.0.0.1", "10.0.0.1-2001:db8::1", "nonsense", "10.0.0.0/8"):
         with pytest.raises(ConfigError):
             AddressPool(bad)
+
+
+# ------------------------------------------------- PFS groups stay out of IKE_AUTH
+
+
+def test_ike_auth_proposals_carry_no_key_exchange_transforms() -> None:
+    """RFC 7296 §1.2: IKE_AUTH has no KE payload, so the initiator omits the KE (and
+    RFC 9370 ADDKE) transforms of its PFS proposals there; both sides agree on the
+    Child SA, and the first CREATE_CHILD_SA rekey then runs with the PFS groups."""
+    from ikewire.constants import TransformType
+    from ikewire.wire.models import Proposal
+
+    esp = "aes256gcm16-x25519-ke1_ecp384"
+    i, r = configs(i_esp_proposals=(esp,), r_esp_proposals=(esp,))
+    pair, ei, er, both = run(i, r)
+    assert [type(e) for e in ei] == [IKESAEstablished, ChildSAEstablished], ei
+    assert [type(e) for e in er] == [IKESAEstablished, ChildSAEstablished], er
+    offered, chosen = [p for p in both.payloads if isinstance(p, SA)]
+    ke_types = {TransformType.KE, *range(TransformType.ADDKE1, TransformType.ADDKE7 + 1)}
+    for sa in (offered, chosen):
+        (prop,) = sa.proposals
+        assert not [t for t in prop.transforms if t.type in ke_types], prop
+    assert str(offered.proposals[0]._replace(spi=b"")) == "aes256gcm16-noesn"
+    # the configuration keeps its PFS groups: the rekey runs both key exchanges
+    assert Proposal.parse(esp, ProtocolId.ESP).transforms_of(TransformType.KE)
+    first = ei[1]
+    assert isinstance(first, ChildSAEstablished)
+    pair.initiator.rekey_child(first.spi_in, pair.now)
+    pair.run()
+    new_i = [e for e in drain(pair.initiator) if isinstance(e, ChildSAEstablished)]
+    new_r = [e for e in drain(pair.responder) if isinstance(e, ChildSAEstablished)]
+    assert len(new_i) == len(new_r) == 1 and new_i[0].generation == 2
+    assert new_i[0].suite == new_r[0].suite == "aes256gcm16-curve25519-noesn-ke1_ecp384"
+
+
+def test_responder_ignores_key_exchange_transforms_left_in_ike_auth() -> None:
+    """A peer that leaves its PFS group in IKE_AUTH's proposal (RFC 7296 §1.2 says
+    SHOULD omit) still gets its Child SA: the responder compares without it."""
+    from ikewire.connection import ike_sa
+
+    esp = "aes256gcm16-x25519"
+    i, r = configs(i_esp_proposals=(esp,), r_esp_proposals=(esp,))
+    pair = Pair(i, r)
+    # this initiator keeps the KE transform in IKE_AUTH, as older peers do
+    pair.initiator._auth_esp_proposals = pair.initiator._esp_proposals
+    pair.handshake()
+    ei, er = drain(pair.initiator), drain(pair.responder)
+    assert [type(e) for e in er] == [IKESAEstablished, ChildSAEstablished], er
+    assert ike_sa.without_ke(pair.initiator._esp_proposals) != pair.initiator._esp_proposals
+    # the responder answered without the group; this initiator's check wants it
+    assert [type(e) for e in ei][:1] == [IKESAEstablished]

@@ -1,8 +1,7 @@
-"""ikewire against strongSwan 6.0.1's charon (Debian 13, run from its debootstrap root).
-
-The same cells as against 5.9.8 where both apply — PSK with the three suites of the
-matrix in both roles, certificates — and what only 6.0.1 has: IKE_INTERMEDIATE
-(RFC 9242) with RFC 9370 additional key exchanges. Debian's 6.0.1 has no ML-KEM, so the
+"""What only strongSwan 6.0.1 has (Debian 13, run from its debootstrap root):
+IKE_INTERMEDIATE (RFC 9242) with RFC 9370 additional key exchanges, both roles. (Every
+other strongSwan cell runs against 6.0.1 as well as 5.9.8: see the ``any_charon``
+fixture in conftest.py.) Debian's 6.0.1 has no ML-KEM, so the
 additional exchanges use the classical groups it has (``ke1_``, ``ke2_`` in strongSwan's
 proposal syntax); ikewire's ML-KEM path is proven against strongSwan's own ML-KEM
 captures in tests/test_connection_intermediate.py and tests/test_keys.py.
@@ -17,28 +16,10 @@ from typing import Any
 import pytest
 
 from .conftest import Charon
-from .test_strongswan import SUITES, initiator_cell, responder_cell
+from .test_strongswan import initiator_cell, responder_cell
+from .test_strongswan_lifecycle import rekey_cell
 
 pytestmark = pytest.mark.slow
-
-MATRIX = (
-    "aes256gcm16-prfsha384-ecp384",
-    "aes256-sha256-modp2048",
-    "chacha20poly1305-prfsha256-x25519",
-)
-
-
-@pytest.mark.parametrize("ike", MATRIX)
-def test_v6_ikewire_initiator_psk(charon6: Charon, sockets: Any, tmp_path: Path, ike: str) -> None:
-    initiator_cell(charon6, sockets, tmp_path, ike, *SUITES[ike])
-    assert charon6.version() == "6.0.1"
-
-
-@pytest.mark.parametrize("ike", MATRIX)
-def test_v6_ikewire_responder_psk(charon6: Charon, sockets: Any, tmp_path: Path, ike: str) -> None:
-    responder_cell(charon6, sockets, tmp_path, ike, *SUITES[ike])
-    assert charon6.version() == "6.0.1"
-
 
 # ------------------------------------------------- IKE_INTERMEDIATE, RFC 9370 additional KEs
 
@@ -94,3 +75,24 @@ def test_v6_intermediate_ikewire_responder(
 ) -> None:
     responder_cell(charon6, sockets, tmp_path, ike, *ADDKE[ike])
     _check_intermediate(charon6, ike)
+
+
+@pytest.mark.parametrize("who", ["ikewire", "charon"])
+def test_v6_rekeys_with_additional_key_exchanges(
+    charon6: Charon, sockets: Any, tmp_path: Path, who: str
+) -> None:
+    """X25519 + ECP-384 for the IKE SA and as PFS for the Child SA: the Child SA rekey
+    and the IKE SA rekey each run one key exchange in CREATE_CHILD_SA and the additional
+    one in IKE_FOLLOWUP_KE (RFC 9370 §2.2.4, §2.2.5), started by ``who``."""
+    conn = rekey_cell(
+        charon6, sockets, tmp_path, who,
+        "aes256gcm16-prfsha256-x25519-ke1_ecp384", "aes256gcm16-x25519-ke1_ecp384",
+    )  # fmt: skip
+    log = charon6.log_text()
+    assert charon6.version() == "6.0.1"
+    followups = re.findall(r"(?:parsed|generating) IKE_FOLLOWUP_KE (request|response)", log)
+    # two rekeys, each one IKE_FOLLOWUP_KE exchange, seen from charon's side
+    assert followups.count("request") == 2 and followups.count("response") == 2, followups
+    selected = re.findall(r"selected proposal: (\S+)", log)
+    assert any(p.startswith("ESP:") and p.endswith("/KE1_ECP_384") for p in selected), selected
+    assert conn.generation == 2

@@ -64,9 +64,16 @@ def _last_child(driver: Driver) -> ChildSAEstablished:
 def test_child_sa_and_ike_sa_rekeys(charon: Charon, sockets: Any, tmp_path: Path, who: str) -> None:
     """A Child SA rekey then an IKE SA rekey, started by ``who``; one IKE SA and one
     Child SA remain, with new SPIs that both sides agree on, and traffic flows."""
-    esp = SUITES[GCM][0]
-    charon.start(CONN, GCM, esp)
-    conn = IKEConnection(config(GCM, esp, initiator=True), initiator=True)
+    rekey_cell(charon, sockets, tmp_path, who, GCM, SUITES[GCM][0])
+
+
+def rekey_cell(
+    charon: Charon, sockets: Any, tmp_path: Path, who: str, ike: str, esp: str
+) -> IKEConnection:
+    """ikewire initiates with ``ike``/``esp``; ``who`` rekeys the Child SA (ESP echo
+    after it) then the IKE SA; both views agree at the end."""
+    charon.start(CONN, ike, esp)
+    conn = IKEConnection(config(ike, esp, initiator=True), initiator=True)
     driver = Driver(conn, sockets[0], sockets[1])
 
     async def go() -> None:
@@ -95,6 +102,7 @@ def test_child_sa_and_ike_sa_rekeys(charon: Charon, sockets: Any, tmp_path: Path
     _dump(driver, tmp_path / "ikewire.hex")
     assert conn.state is State.ESTABLISHED
     _charon_view(charon, conn)
+    return conn
 
 
 def test_simultaneous_ike_sa_rekey(charon: Charon, sockets: Any, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from ..constants import (
     NotifyType,
     PrfId,
     ProtocolId,
+    TransformType,
     to_enum,
 )
 from ..crypto.auth import (
@@ -358,6 +359,20 @@ def _name(value: int) -> str:
     return getattr(value, "name", str(int(value)))
 
 
+_KE_TYPES = frozenset(range(TransformType.KE, TransformType.ADDKE7 + 1)) - {TransformType.ESN}
+
+
+def without_ke(proposals: Sequence[Proposal]) -> tuple[Proposal, ...]:
+    """Child SA proposals as IKE_AUTH carries them: IKE_AUTH has no KE payload, so its SA
+    payload holds no key exchange transforms (RFC 7296 §1.2: "SHOULD omit the whole
+    transform substructure"; the same for RFC 9370's ADDKE types). The PFS groups stay
+    in the configuration for CREATE_CHILD_SA."""
+    return tuple(
+        p._replace(transforms=tuple(t for t in p.transforms if t.type not in _KE_TYPES))
+        for p in proposals
+    )
+
+
 class IKEConnection:
     """One IKE SA, either role (RFC 7296). Not thread-safe; one caller at a time.
 
@@ -375,6 +390,7 @@ class IKEConnection:
         self._esp_proposals = child_proposals(
             tuple(config.esp_proposals), tuple(config.ah_proposals)
         )
+        self._auth_esp_proposals = without_ke(self._esp_proposals)
         self._local_ts = as_selectors(tuple(config.local_ts))
         self._remote_ts = as_selectors(tuple(config.remote_ts))
         self.peer_address: Address | None = config.remote_address
@@ -1661,7 +1677,7 @@ class IKEConnection:
         inner: list[Payload] = [IDi(local.id_type, local.data), *self._own_cert(), *self._certreq()]
         if self.config.remote_id is not None:
             inner.append(IDr(self.config.remote_id.id_type, self.config.remote_id.data))
-        esp = tuple(p._replace(spi=self._child_spi) for p in self._esp_proposals)
+        esp = tuple(p._replace(spi=self._child_spi) for p in self._auth_esp_proposals)
         inner += self._own_auth_with_ppk(local)
         if self.config.request_virtual_ip:
             # RFC 7296 §3.15.1: an empty INTERNAL_IP4_ADDRESS asks for any address
@@ -1825,8 +1841,10 @@ class IKEConnection:
             return []  # RFC 6023 §3: a childless IKE SA, as we both announced
         if not (type(sa) is SA and type(tsi) is TSi and type(tsr) is TSr):
             raise ProtocolError("no Child SA proposed", notify=NotifyType.NO_PROPOSAL_CHOSEN)
-        answer = select_proposal(sa.proposals, self._esp_proposals)
-        offered = next(o for o in sa.proposals if o.number == answer.number)
+        # a peer that left its PFS groups in IKE_AUTH's proposals: compare without them
+        received = without_ke(sa.proposals)
+        answer = select_proposal(received, self._auth_esp_proposals)
+        offered = next(o for o in received if o.number == answer.number)
         cp_reply, remote_policy = self._assign_virtual_ip(p)
         narrowed_i = narrow(tsi.selectors, remote_policy)
         narrowed_r = narrow(tsr.selectors, self._local_ts)
@@ -2033,7 +2051,7 @@ class IKEConnection:
                 named = _name(to_enum(NotifyType, errors[0]))
                 raise ProtocolError(f"Child SA refused: {named}", notify=errors[0])
             raise ProtocolError("IKE_AUTH response without SA, TSi or TSr")
-        offered = tuple(x._replace(spi=self._child_spi) for x in self._esp_proposals)
+        offered = tuple(x._replace(spi=self._child_spi) for x in self._auth_esp_proposals)
         check_selected(offered, sa.proposals)
         check_narrowed(tsi.selectors, self._local_ts)
         check_narrowed(tsr.selectors, self._remote_ts)
