@@ -211,6 +211,7 @@ secrets {{
 class PKI:
     """A CA and the two end entities it certifies (PEM for charon, DER for ikewire)."""
 
+    kind: str
     ca_pem: bytes
     charon_key_pem: bytes
     charon_cert_pem: bytes
@@ -261,6 +262,7 @@ def make_pki(kind: str) -> PKI:
     ikewire_cert = cert(IKEWIRE_ID, ikewire_key.public_key(), "ikewire interop CA", ca_key, False)
     pem, der = serialization.Encoding.PEM, serialization.Encoding.DER
     return PKI(
+        kind=kind,
         ca_pem=ca.public_bytes(pem),
         charon_key_pem=charon_key.private_bytes(
             pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -541,7 +543,7 @@ conn {name}
   leftid=@{peer_id}
   right={ikewire_addr}
   rightid=@{ikewire_id}
-  authby=secret
+{auth}
   ike={ike}
   esp={esp}
   leftsubnet={peer_inner}/32
@@ -569,16 +571,46 @@ class Pluto:
         self.log = directory / "pluto.log"
         self.ctl = directory / "run" / "pluto.ctl"
 
-    def start(self, name: str, ike: str, esp: str, *, extra: str = "") -> None:
-        """Start pluto with one PSK connection ``name`` (libreswan's ``ike=``/``esp=``
-        syntax; ``extra`` more conn lines) and load it."""
+    def start(
+        self, name: str, ike: str, esp: str, *, extra: str = "", pki: PKI | None = None
+    ) -> None:
+        """Start pluto with one connection ``name`` (libreswan's ``ike=``/``esp=``
+        syntax; ``extra`` more conn lines) and load it: PSK, or with ``pki`` the peer's
+        certificate and key (PKCS#12) and the CA imported into its NSS database."""
         d, r = self.dir, self.root
         (d / "run").mkdir(parents=True, exist_ok=True)
         (d / "nss").mkdir(exist_ok=True)
+        nss_import = ""
+        if pki is not None:
+            from cryptography import x509
+            from cryptography.hazmat.primitives.serialization import (
+                BestAvailableEncryption,
+                load_pem_private_key,
+                pkcs12,
+            )
+
+            (d / "ca.pem").write_bytes(pki.ca_pem)
+            p12 = pkcs12.serialize_key_and_certificates(
+                b"peer",
+                load_pem_private_key(pki.charon_key_pem, None),  # type: ignore[arg-type]
+                x509.load_pem_x509_certificate(pki.charon_cert_pem),
+                None,
+                BestAvailableEncryption(b"interop"),
+            )
+            (d / "peer.p12").write_bytes(p12)
+            nss_import = (
+                f"certutil -A -d sql:{d}/nss -n ca -t CT,, -i {d}/ca.pem && "
+                f"pk12util -i {d}/peer.p12 -d sql:{d}/nss -W interop >/dev/null && "
+            )
+            extra = (
+                "  leftcert=peer\n  leftsendcert=always\n  rightca=%same\n"
+                f"  authby={'ecdsa' if pki.kind == 'ecdsa' else 'rsasig'}\n" + extra
+            )
         conf = IPSEC_CONF.format(
             dir=d, name=name, peer_addr=CHARON_ADDR, peer_id=CHARON_ID,
             ikewire_addr=IKEWIRE_ADDR, ikewire_id=IKEWIRE_ID, ike=ike, esp=esp,
             peer_inner=CHARON_INNER, ikewire_inner=IKEWIRE_INNER, extra=extra,
+            auth="  authby=secret" if pki is None else "",
         )  # fmt: skip
         (d / "ipsec.conf").write_text(conf)
         (d / "ipsec.secrets").write_text(f'@{CHARON_ID} @{IKEWIRE_ID} : PSK "{PSK.decode()}"\n')
@@ -587,6 +619,7 @@ class Pluto:
             f"mkdir -p {r}{d} {r}/run/pluto && mount --bind {d} {r}{d} && "
             f"mount --bind /dev {r}/dev && mount -t proc p {r}/proc && "
             f"exec chroot {r} sh -c 'ipsec initnss --nssdir {d}/nss >/dev/null 2>&1; "
+            f"{nss_import}"
             f"exec /usr/libexec/ipsec/pluto --nofork --config {d}/ipsec.conf "
             f"--nssdir {d}/nss --secretsfile {d}/ipsec.secrets --stderrlog "
             f"--rundir {d}/run'"

@@ -34,7 +34,7 @@ from ikewire.connection.events import (
 from ikewire.connection.ike_sa import IKEConnection
 from ikewire.constants import NotifyType
 
-from .conftest import CHARON_ID, IKEWIRE_ID, Pluto
+from .conftest import CHARON_ID, IKEWIRE_ID, Pluto, make_pki
 from .test_strongswan import _done, _dump, config
 
 pytestmark = pytest.mark.slow
@@ -299,3 +299,56 @@ def test_child_sa_is_libreswans_limit(pluto: Pluto, sockets: Any, tmp_path: Path
         return await driver.run(_done((PeerAlive, PeerDead)), 10.0)
 
     assert asyncio.run(alive()) and isinstance(driver.events[-1], PeerAlive), driver.events
+
+
+# ---------------------------------------------------------------- certificates
+
+
+@pytest.mark.parametrize("kind", ["ecdsa", "rsa"])
+@pytest.mark.parametrize("role", ["initiator", "responder"])
+def test_certificates(pluto: Pluto, sockets: Any, tmp_path: Path, kind: str, role: str) -> None:
+    """Both sides sign (RFC 7427 Digital Signature) with certificates from one CA and
+    validate the other's: ikewire against its trust store, pluto against its NSS db."""
+    from cryptography import x509
+
+    from ikewire.connection.trust import TrustStore
+
+    pki = make_pki(kind)
+    lib_ike, lib_esp, _ = SUITES[GCM]
+    pluto.start(CONN, lib_ike, lib_esp, pki=pki)
+    initiator = role == "initiator"
+    ca = x509.load_pem_x509_certificate(pki.ca_pem)
+    cfg = dataclasses.replace(
+        config(GCM, ESP[GCM], initiator=initiator, pki=pki),
+        remote_certificate=None,
+        trust_store=TrustStore(anchors=(ca,)),
+        childless=initiator,
+    )
+    conn = IKEConnection(cfg, initiator=initiator)
+    driver = Driver(conn, sockets[0], sockets[1])
+
+    async def go() -> bool:
+        if initiator:
+            conn.initiate(driver.now())
+        else:
+            pluto.whack("--initiate", "--name", CONN, "--asynchronous")
+        return await driver.run(_done((IKESAEstablished, ConnectionFailed)), TIMEOUT)
+
+    ok = asyncio.run(go())
+    _dump(driver, tmp_path / "ikewire.hex")
+    assert ok, driver.events
+    (est,) = [e for e in driver.events if isinstance(e, IKESAEstablished)]
+    assert (est.local_auth, est.remote_auth) == ("DIGITAL_SIGNATURE", "DIGITAL_SIGNATURE")
+    assert est.remote_id == CHARON_ID
+    # pluto's own words (it may log them a moment after ikewire's last message)
+    who = "responder" if initiator else "initiator"
+    scheme = "P-256 ECDSA" if kind == "ecdsa" else "2048-bit RSASSA-PSS"
+    line = (
+        f"{who} established IKE SA; authenticated peer certificate '@{IKEWIRE_ID}' and "
+        f"{scheme} with SHA2_256 digital signature issued by 'CN=ikewire interop CA'"
+    )
+    deadline = time.monotonic() + 5
+    while line not in pluto.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert line in pluto.log_text(), pluto.log_text()[-3000:]
+    assert [st for st in _states(pluto) if "CHILD" not in st] == ["ESTABLISHED_IKE_SA"]
