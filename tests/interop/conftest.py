@@ -544,8 +544,7 @@ conn {name}
   right={ikewire_addr}
   rightid=@{ikewire_id}
 {auth}
-  ike={ike}
-  esp={esp}
+{algs}
   leftsubnet={peer_inner}/32
   rightsubnet={ikewire_inner}/32
   retransmit-interval=2000ms
@@ -572,15 +571,24 @@ class Pluto:
         self.ctl = directory / "run" / "pluto.ctl"
 
     def start(
-        self, name: str, ike: str, esp: str, *, extra: str = "", pki: PKI | None = None
+        self,
+        name: str,
+        ike: str,
+        esp: str,
+        *,
+        extra: str = "",
+        pki: PKI | None = None,
+        signer: str | None = None,
     ) -> None:
         """Start pluto with one connection ``name`` (libreswan's ``ike=``/``esp=``
-        syntax; ``extra`` more conn lines) and load it: PSK, or with ``pki`` the peer's
-        certificate and key (PKCS#12) and the CA imported into its NSS database."""
+        syntax, or "default" for its own lists; ``extra`` more conn lines) and load it:
+        PSK, or with ``pki`` the peer's certificate and key (PKCS#12) and the CA
+        imported into its NSS database; ``signer`` ("pluto" or "ikewire") makes only
+        that side sign and the other prove the PSK (RFC 7296 §2.15)."""
         d, r = self.dir, self.root
         (d / "run").mkdir(parents=True, exist_ok=True)
         (d / "nss").mkdir(exist_ok=True)
-        nss_import = ""
+        nss_import = auth = ""
         if pki is not None:
             from cryptography import x509
             from cryptography.hazmat.primitives.serialization import (
@@ -602,15 +610,19 @@ class Pluto:
                 f"certutil -A -d sql:{d}/nss -n ca -t CT,, -i {d}/ca.pem && "
                 f"pk12util -i {d}/peer.p12 -d sql:{d}/nss -W interop >/dev/null && "
             )
-            extra = (
-                "  leftcert=peer\n  leftsendcert=always\n  rightca=%same\n"
-                f"  authby={'ecdsa' if pki.kind == 'ecdsa' else 'rsasig'}\n" + extra
-            )
+            method = {"ecdsa": "ecdsa", "ed25519": "eddsa"}.get(pki.kind, "rsasig")
+            auth = {
+                None: f"  authby={method}",
+                "pluto": f"  leftauth={method}\n  rightauth=secret",
+                "ikewire": f"  leftauth=secret\n  rightauth={method}",
+            }[signer]
+            extra = "  leftcert=peer\n  leftsendcert=always\n  rightca=%same\n" + extra
         conf = IPSEC_CONF.format(
             dir=d, name=name, peer_addr=CHARON_ADDR, peer_id=CHARON_ID,
-            ikewire_addr=IKEWIRE_ADDR, ikewire_id=IKEWIRE_ID, ike=ike, esp=esp,
+            ikewire_addr=IKEWIRE_ADDR, ikewire_id=IKEWIRE_ID,
+            algs=f"  ike={ike}\n  esp={esp}" if ike != "default" else "",
             peer_inner=CHARON_INNER, ikewire_inner=IKEWIRE_INNER, extra=extra,
-            auth="  authby=secret" if pki is None else "",
+            auth="  authby=secret" if pki is None else auth,
         )  # fmt: skip
         (d / "ipsec.conf").write_text(conf)
         (d / "ipsec.secrets").write_text(f'@{CHARON_ID} @{IKEWIRE_ID} : PSK "{PSK.decode()}"\n')
