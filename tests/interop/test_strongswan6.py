@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import Charon
 from .test_strongswan import initiator_cell, responder_cell
-from .test_strongswan_lifecycle import rekey_cell
+from .test_strongswan_lifecycle import rekey_cell, simultaneous_cell
 
 pytestmark = pytest.mark.slow
 
@@ -96,3 +96,15 @@ def test_v6_rekeys_with_additional_key_exchanges(
     selected = re.findall(r"selected proposal: (\S+)", log)
     assert any(p.startswith("ESP:") and p.endswith("/KE1_ECP_384") for p in selected), selected
     assert conn.generation == 2
+
+
+def test_v6_simultaneous_ike_sa_rekey_with_additional_key_exchange(
+    charon6: Charon, sockets: Any, tmp_path: Path
+) -> None:
+    """Both sides rekey an X25519 + ECP-384 IKE SA at the same moment (RFC 7296 §2.8.2,
+    RFC 9370 §2.2.4): one IKE SA remains and both sides agree on it."""
+    simultaneous_cell(
+        charon6, sockets, tmp_path,
+        "aes256gcm16-prfsha256-x25519-ke1_ecp384", "aes256gcm16-x25519-ke1_ecp384",
+    )  # fmt: skip
+    assert "IKE_FOLLOWUP_KE" in charon6.log_text()

@@ -108,9 +108,13 @@ def rekey_cell(
 def test_simultaneous_ike_sa_rekey(charon: Charon, sockets: Any, tmp_path: Path) -> None:
     """ikewire and charon are told to rekey the IKE SA at the same moment (RFC 7296
     §2.8.2): whichever way the collision goes, one IKE SA remains on both sides."""
-    esp = SUITES[GCM][0]
-    charon.start(CONN, GCM, esp)
-    conn = IKEConnection(config(GCM, esp, initiator=True), initiator=True)
+    simultaneous_cell(charon, sockets, tmp_path, GCM, SUITES[GCM][0])
+
+
+def simultaneous_cell(charon: Charon, sockets: Any, tmp_path: Path, ike: str, esp: str) -> None:
+    """Both sides rekey the IKE SA at once; one IKE SA remains, both views agree."""
+    charon.start(CONN, ike, esp)
+    conn = IKEConnection(config(ike, esp, initiator=True), initiator=True)
     driver = Driver(conn, sockets[0], sockets[1])
 
     async def go() -> None:
