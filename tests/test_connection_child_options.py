@@ -17,7 +17,7 @@ from ikewire.connection.pool import AddressPool
 from ikewire.connection.selectors import ts_to_string
 from ikewire.connection.state import State
 from ikewire.constants import CfgType, CPAttributeType, NotifyType, ProtocolId
-from ikewire.crypto.cipher import SKCipher, open_message
+from ikewire.crypto.cipher import SKCipher, open_message, seal_message
 from ikewire.errors import ConfigError
 from ikewire.testing.pair import Pair, drain
 from ikewire.wire.models import CP, SA, Message
@@ -221,3 +221,42 @@ def test_responder_ignores_key_exchange_transforms_left_in_ike_auth() -> None:
     assert ike_sa.without_ke(pair.initiator._esp_proposals) != pair.initiator._esp_proposals
     # the responder answered without the group; this initiator's check wants it
     assert [type(e) for e in ei][:1] == [IKESAEstablished]
+
+
+def test_auth_response_with_only_an_error_fails_and_deletes_at_the_peer() -> None:
+    """A responder that answers IKE_AUTH with an error notify and no IDr/AUTH (strongSwan
+    6.0.1 does so when the first Child SA fails) is not authenticated: the initiator
+    reports the notify by name, fails the SA and sends a Delete for the IKE SA the peer
+    may think exists (RFC 7296 §1.4.1)."""
+    import os
+
+    from ikewire.wire.codec import decode_v2
+    from ikewire.wire.models import Delete, Notify
+
+    pair = Pair(*configs())
+    pair.initiator.initiate(pair.now)
+    pair.roundtrip(pair.initiator, pair.responder)  # IKE_SA_INIT
+    (auth_request,) = pair.take(pair.initiator)
+    pair.deliver(auth_request, pair.responder)
+    (auth_response,) = pair.take(pair.responder)
+    keys = pair.responder.keys
+    assert keys is not None
+    # the same response header, its SK holding only N(NO_PROPOSAL_CHOSEN)
+    bare = seal_message(
+        decode_v2(auth_response),
+        [Notify(NotifyType.NO_PROPOSAL_CHOSEN)],
+        SKCipher.from_keys(keys, sender_is_initiator=False),
+        os.urandom(8),
+    )
+    pair.deliver(bare, pair.initiator)
+    events = drain(pair.initiator)
+    failed = [e for e in events if isinstance(e, ConnectionFailed)]
+    assert [e.notify for e in failed] == [NotifyType.NO_PROPOSAL_CHOSEN], events
+    assert "without IDr and AUTH, refused: NO_PROPOSAL_CHOSEN" in failed[0].reason
+    assert not [e for e in events if isinstance(e, IKESAEstablished)]
+    assert pair.initiator.state is State.FAILED
+    (delete,) = pair.take(pair.initiator)
+    header = decode_v2(delete)
+    assert header.exchange_type == 37 and not header.flags & 0x20  # INFORMATIONAL request
+    inner = open_message(delete, SKCipher.from_keys(keys, sender_is_initiator=True))
+    assert [type(p) for p in inner] == [Delete] and inner[0].protocol_id == ProtocolId.IKE
