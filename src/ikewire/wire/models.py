@@ -227,17 +227,21 @@ class Proposal(_Model, _Proposal):
     @property
     def additional_ke_methods(self) -> dict[TransformType, tuple[int, ...]]:
         """ADDKE1..ADDKE7 → the methods offered for each (RFC 9370 §2.2.1), types present only."""
-        found: dict[TransformType, tuple[int, ...]] = {}
-        for addke in range(TransformType.ADDKE1, TransformType.ADDKE7 + 1):
-            methods = tuple(t.id for t in self.transforms if t.type == addke)
-            if methods:
-                found[TransformType(addke)] = methods
-        return found
+        lists: dict[int, list[int]] = {}
+        for t in self.transforms:  # one pass: most proposals have no ADDKE at all
+            if _ADDKE_FIRST <= t.type <= _ADDKE_LAST:
+                lists.setdefault(int(t.type), []).append(t.id)
+        if not lists:
+            return {}
+        return {TransformType(k): tuple(lists[k]) for k in sorted(lists)}
 
     @property
     def esn(self) -> int | None:
         """The first Extended Sequence Numbers transform (Transform Type 5), or None."""
         return self._first_id(TransformType.ESN)
+
+
+_ADDKE_FIRST, _ADDKE_LAST = int(TransformType.ADDKE1), int(TransformType.ADDKE7)
 
 
 class _SA(NamedTuple):
