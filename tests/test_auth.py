@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, hmac
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
@@ -34,6 +34,7 @@ from cryptography.x509.oid import NameOID
 from ikewire.constants import AuthMethod, HashAlgorithm, NotifyType, PrfId
 from ikewire.crypto.auth import (
     KEY_PAD_FOR_IKEV2,
+    PURE_KEY_TYPES,
     SIGNATURE_SCHEMES,
     KeyType,
     PrivateKey,
@@ -82,6 +83,11 @@ PUBLISHED_ALGORITHM_IDENTIFIERS = {
     ),
     "Ed25519": "300506032b6570",  # RFC 8420 §2: id-Ed25519
     "Ed448": "300506032b6571",  # RFC 8420 §2: id-Ed448
+    # id-ml-dsa-44/65/87, NIST CSOR 2.16.840.1.101.3.4.3.17-19, parameters absent
+    # (RFC 9881 §2; the IETF draft for ML-DSA in IKEv2)
+    "ML-DSA-44": "300b0609608648016503040311",
+    "ML-DSA-65": "300b0609608648016503040312",
+    "ML-DSA-87": "300b0609608648016503040313",
 }
 
 
@@ -97,6 +103,9 @@ def keys() -> dict[str, Any]:
         "p521": ec.generate_private_key(ec.SECP521R1()),
         "ed25519": ed25519.Ed25519PrivateKey.generate(),
         "ed448": ed448.Ed448PrivateKey.generate(),
+        "ml-dsa-44": mldsa.MLDSA44PrivateKey.generate(),
+        "ml-dsa-65": mldsa.MLDSA65PrivateKey.generate(),
+        "ml-dsa-87": mldsa.MLDSA87PrivateKey.generate(),
     }
 
 
@@ -105,6 +114,9 @@ KEY_FOR = {
     KeyType.ECDSA: "p256",
     KeyType.ED25519: "ed25519",
     KeyType.ED448: "ed448",
+    KeyType.ML_DSA_44: "ml-dsa-44",
+    KeyType.ML_DSA_65: "ml-dsa-65",
+    KeyType.ML_DSA_87: "ml-dsa-87",
 }
 OCTETS = bytes(range(256)) * 2  # stands in for the signed octets
 
@@ -248,8 +260,8 @@ def test_digital_signature_auth_data_layout(scheme: SignatureScheme, keys: dict[
     assert name == scheme.name and signature == auth_data[1 + len(identifier) :]
     # The signature value is what cryptography verifies directly for that scheme.
     public_key = private_key.public_key()
-    if scheme.key_type in (KeyType.ED25519, KeyType.ED448):
-        public_key.verify(signature, OCTETS)
+    if scheme.key_type in PURE_KEY_TYPES:
+        public_key.verify(signature, OCTETS)  # pure EdDSA / ML-DSA, empty context
         return
     hash_alg = {
         H.SHA2_256: hashes.SHA256(),

@@ -22,10 +22,11 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..constants import (
     AuthMethod,
@@ -1624,18 +1625,14 @@ class IKEConnection:
                 notify=NotifyType.AUTHENTICATION_FAILED,
             )
         key = x509.load_der_x509_certificate(pinned).public_key()
-        if not isinstance(
-            key,
-            rsa.RSAPublicKey
-            | ec.EllipticCurvePublicKey
-            | ed25519.Ed25519PublicKey
-            | ed448.Ed448PublicKey,
-        ):
+        try:
+            key_type_of(key)  # type: ignore[arg-type]  # any x509 key; refuses the rest
+        except ConfigError:
             raise ProtocolError(
-                "the peer's certificate key type is not supported",
+                f"the peer's certificate key type {type(key).__name__} is not supported",
                 notify=NotifyType.AUTHENTICATION_FAILED,
-            )
-        return key
+            ) from None
+        return cast(PublicKey, key)
 
     def _verify_peer(self, p: Message, id_payload: IDi | IDr, auth: AUTH) -> None:
         """RFC 7296 §2.15: the peer's identity and AUTH, by the method the peer chose;

@@ -33,7 +33,7 @@ from typing import Final, Protocol
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from ..constants import IDType, NotifyType
@@ -304,7 +304,8 @@ def _check_critical(cert: x509.Certificate) -> None:
 
 
 def _check_key(cert: x509.Certificate) -> PublicKey:
-    """RSA, ECDSA on P-256/P-384/P-521 (RFC 4754), Ed25519 and Ed448 (RFC 8420)."""
+    """RSA, ECDSA on P-256/P-384/P-521 (RFC 4754), Ed25519 and Ed448 (RFC 8420), and
+    ML-DSA-44/65/87 (FIPS 204; RFC 9881 certificates)."""
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -312,13 +313,21 @@ def _check_key(cert: x509.Certificate) -> PublicKey:
             TrustFailure.UNSUPPORTED_KEY,
             cert,
             f"certificate {_who(cert)} has a public key ikewire cannot use ({exc}); "
-            "use RSA, ECDSA P-256/P-384/P-521, Ed25519 or Ed448",
+            "use RSA, ECDSA P-256/P-384/P-521, Ed25519, Ed448 or ML-DSA",
         ) from exc
     if isinstance(key, ec.EllipticCurvePublicKey):
         if isinstance(key.curve, _SUPPORTED_CURVES):
             return key
         detail = f"ECDSA on {key.curve.name}"
-    elif isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+    elif isinstance(
+        key,
+        rsa.RSAPublicKey
+        | ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+        | mldsa.MLDSA44PublicKey
+        | mldsa.MLDSA65PublicKey
+        | mldsa.MLDSA87PublicKey,
+    ):
         return key
     else:
         detail = type(key).__name__
@@ -326,7 +335,7 @@ def _check_key(cert: x509.Certificate) -> PublicKey:
         TrustFailure.UNSUPPORTED_KEY,
         cert,
         f"certificate {_who(cert)} has a {detail} key, which IKE authentication here does "
-        "not support; use RSA, ECDSA P-256/P-384/P-521, Ed25519 or Ed448",
+        "not support; use RSA, ECDSA P-256/P-384/P-521, Ed25519, Ed448 or ML-DSA",
     )
 
 

@@ -26,7 +26,9 @@ Method 14 carries the signature algorithm in the AUTH data. Supported here, each
 exact DER AlgorithmIdentifier of RFC 7427 Appendix A (RFC 8420 §2 for EdDSA):
 RSASSA-PKCS1-v1_5 and RSASSA-PSS (MGF1 with the same hash, salt as long as the hash,
 RFC 7427 A.4.3) with SHA-256/384/512, ECDSA with SHA-256/384/512 (DER Ecdsa-Sig-Value
-signature, as in PKIX), Ed25519 and Ed448 (pure EdDSA over the octets, hash IDENTITY).
+signature, as in PKIX), Ed25519 and Ed448 (pure EdDSA over the octets, hash IDENTITY), and
+ML-DSA-44/65/87 (FIPS 204, pure mode, empty context, hash IDENTITY; the IETF draft for
+ML-DSA in IKEv2).
 The hash comes from the peer's SIGNATURE_HASH_ALGORITHMS notify (RFC 7427 §4,
 :func:`choose_hash`).
 
@@ -45,7 +47,7 @@ from typing import Final, TypeAlias
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -56,6 +58,7 @@ from ..errors import ConfigError, DecodeError, ProtocolError
 
 __all__ = [
     "KEY_PAD_FOR_IKEV2",
+    "PURE_KEY_TYPES",
     "SIGNATURE_SCHEMES",
     "KeyType",
     "PrfFunction",
@@ -80,14 +83,23 @@ __all__ = [
 PrfFunction: TypeAlias = Callable[[bytes, bytes], bytes]
 """``prf(key, data)`` of the negotiated PRF (RFC 7296 §2.13); ``crypto.prf.Prf`` fits."""
 
+MLDSAPrivateKey: TypeAlias = (
+    mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+)
+MLDSAPublicKey: TypeAlias = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
 PrivateKey: TypeAlias = (
     rsa.RSAPrivateKey
     | ec.EllipticCurvePrivateKey
     | ed25519.Ed25519PrivateKey
     | ed448.Ed448PrivateKey
+    | MLDSAPrivateKey
 )
 PublicKey: TypeAlias = (
-    rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+    rsa.RSAPublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+    | ed448.Ed448PublicKey
+    | MLDSAPublicKey
 )
 
 KEY_PAD_FOR_IKEV2: Final = b"Key Pad for IKEv2"
@@ -222,6 +234,17 @@ class KeyType(enum.Enum):
     ECDSA = "ecdsa"
     ED25519 = "ed25519"
     ED448 = "ed448"
+    ML_DSA_44 = "ml-dsa-44"
+    ML_DSA_65 = "ml-dsa-65"
+    ML_DSA_87 = "ml-dsa-87"
+
+
+#: Key types signed in "pure" mode: the whole signed octets go to the signature
+#: algorithm, announced with the IDENTITY hash (RFC 8420 §2; the IETF draft for ML-DSA in
+#: IKEv2, draft-ietf-ipsecme-ikev2-pqc-auth).
+PURE_KEY_TYPES: Final = frozenset(
+    {KeyType.ED25519, KeyType.ED448, KeyType.ML_DSA_44, KeyType.ML_DSA_65, KeyType.ML_DSA_87}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +312,19 @@ SIGNATURE_SCHEMES: Final[tuple[SignatureScheme, ...]] = (
     # RFC 8420 §2 / RFC 8410 §3: id-Ed25519 (1.3.101.112), id-Ed448 (1.3.101.113).
     SignatureScheme("Ed25519", KeyType.ED25519, _H.IDENTITY, _der("30 05 06 03 2b 65 70")),
     SignatureScheme("Ed448", KeyType.ED448, _H.IDENTITY, _der("30 05 06 03 2b 65 71")),
+    # FIPS 204 ML-DSA, pure mode with an empty context; id-ml-dsa-44/65/87 are
+    # 2.16.840.1.101.3.4.3.17/18/19 (NIST CSOR; RFC 9881 §2), parameters absent, as the
+    # IETF draft for ML-DSA in IKEv2 (draft-ietf-ipsecme-ikev2-pqc-auth) puts them in the
+    # RFC 7427 AlgorithmIdentifier.
+    SignatureScheme(
+        "ML-DSA-44", KeyType.ML_DSA_44, _H.IDENTITY, _der("30 0b 06 09 60 86 48 01 65 03 04 03 11")
+    ),
+    SignatureScheme(
+        "ML-DSA-65", KeyType.ML_DSA_65, _H.IDENTITY, _der("30 0b 06 09 60 86 48 01 65 03 04 03 12")
+    ),
+    SignatureScheme(
+        "ML-DSA-87", KeyType.ML_DSA_87, _H.IDENTITY, _der("30 0b 06 09 60 86 48 01 65 03 04 03 13")
+    ),
 )
 del _H
 
@@ -315,6 +351,12 @@ def key_type_of(key: PrivateKey | PublicKey) -> KeyType:
         return KeyType.ED25519
     if isinstance(key, ed448.Ed448PrivateKey | ed448.Ed448PublicKey):
         return KeyType.ED448
+    if isinstance(key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA44PublicKey):
+        return KeyType.ML_DSA_44
+    if isinstance(key, mldsa.MLDSA65PrivateKey | mldsa.MLDSA65PublicKey):
+        return KeyType.ML_DSA_65
+    if isinstance(key, mldsa.MLDSA87PrivateKey | mldsa.MLDSA87PublicKey):
+        return KeyType.ML_DSA_87
     raise ConfigError(f"unsupported key type {type(key).__name__}")
 
 
@@ -327,7 +369,7 @@ _DEFAULT_ECDSA_HASH: Final = {
 
 def _default_hash(key: PrivateKey) -> HashAlgorithm:
     kind = key_type_of(key)
-    if kind in (KeyType.ED25519, KeyType.ED448):
+    if kind in PURE_KEY_TYPES:
         return HashAlgorithm.IDENTITY
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return _DEFAULT_ECDSA_HASH.get(key.curve.key_size, HashAlgorithm.SHA2_256)
@@ -342,7 +384,8 @@ def choose_hash(
     ``ours`` is our preference order, ``theirs`` the hashes in the peer's
     SIGNATURE_HASH_ALGORITHMS notify (what it can verify). The result is the first of
     ours that the peer listed and that suits ``key_type`` and ikewire: SHA-2 for RSA and
-    ECDSA, IDENTITY for EdDSA (RFC 8420 §2). ``None`` when there is no such hash: then
+    ECDSA, IDENTITY for EdDSA (RFC 8420 §2) and ML-DSA (pure mode, the IETF draft for
+    ML-DSA in IKEv2). ``None`` when there is no such hash: then
     method 14 cannot be used with this key and peer.
     """
     usable = _SHA2 if key_type in (KeyType.RSA, KeyType.ECDSA) else (HashAlgorithm.IDENTITY,)
@@ -427,6 +470,8 @@ def _pss_padding(hash_alg: hashes.HashAlgorithm) -> padding.PSS:
 def _sign_with(scheme: SignatureScheme, key: PrivateKey, octets: bytes) -> bytes:
     if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return key.sign(octets)  # RFC 8420 §2: pure EdDSA over the whole octets
+    if isinstance(key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey):
+        return key.sign(octets)  # FIPS 204 ML-DSA.Sign, pure, empty context
     hash_alg = _HASHES[scheme.hash_alg]()
     if isinstance(key, rsa.RSAPrivateKey):
         pad = _pss_padding(hash_alg) if scheme.rsa_pss else padding.PKCS1v15()
@@ -493,8 +538,15 @@ def sign(
 
 
 def _verify_with(scheme: SignatureScheme, key: PublicKey, octets: bytes, signature: bytes) -> None:
-    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        key.verify(signature, octets)
+    if isinstance(
+        key,
+        ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+        | mldsa.MLDSA44PublicKey
+        | mldsa.MLDSA65PublicKey
+        | mldsa.MLDSA87PublicKey,
+    ):
+        key.verify(signature, octets)  # pure EdDSA / ML-DSA with an empty context
         return
     hash_alg = _HASHES[scheme.hash_alg]()
     if isinstance(key, rsa.RSAPublicKey):

@@ -27,7 +27,7 @@ from typing import Final, Literal, TypeAlias
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from ..crypto.auth import PrivateKey, PublicKey
@@ -53,7 +53,16 @@ __all__ = [
 ]
 
 KeyType: TypeAlias = Literal[
-    "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa2048", "rsa3072", "ed25519", "ed448"
+    "ecdsa-p256",
+    "ecdsa-p384",
+    "ecdsa-p521",
+    "rsa2048",
+    "rsa3072",
+    "ed25519",
+    "ed448",
+    "ml-dsa-44",
+    "ml-dsa-65",
+    "ml-dsa-87",
 ]
 KEY_TYPES: Final[tuple[KeyType, ...]] = (
     "ecdsa-p256",
@@ -63,6 +72,9 @@ KEY_TYPES: Final[tuple[KeyType, ...]] = (
     "rsa3072",
     "ed25519",
     "ed448",
+    "ml-dsa-44",
+    "ml-dsa-65",
+    "ml-dsa-87",
 )
 
 UTC = datetime.UTC
@@ -90,12 +102,25 @@ def make_key(key_type: KeyType = "ecdsa-p256") -> PrivateKey:
         return ed25519.Ed25519PrivateKey.generate()
     if key_type == "ed448":
         return ed448.Ed448PrivateKey.generate()
+    if key_type == "ml-dsa-44":
+        return mldsa.MLDSA44PrivateKey.generate()
+    if key_type == "ml-dsa-65":
+        return mldsa.MLDSA65PrivateKey.generate()
+    if key_type == "ml-dsa-87":
+        return mldsa.MLDSA87PrivateKey.generate()
     raise ValueError(f"unknown key type {key_type!r}; one of {', '.join(KEY_TYPES)}")
 
 
 def _hash_for(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
-    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
-        return None
+    if isinstance(
+        key,
+        ed25519.Ed25519PrivateKey
+        | ed448.Ed448PrivateKey
+        | mldsa.MLDSA44PrivateKey
+        | mldsa.MLDSA65PrivateKey
+        | mldsa.MLDSA87PrivateKey,
+    ):
+        return None  # the algorithm signs the certificate without a separate hash
     if isinstance(key, ec.EllipticCurvePrivateKey):
         if key.curve.key_size == 521:
             return hashes.SHA512()
