@@ -21,6 +21,7 @@ LAYERS = {
     "wire": 1,
     "pcap": 1,
     "crypto": 2,
+    "certbundle": 2,
     "esp": 2,
     "testing": 3,
     "connection": 3,

@@ -6,10 +6,12 @@ public API contract (DESIGN.md).
 
 from __future__ import annotations
 
-from . import constants, crypto, wire
+from . import certbundle, constants, crypto, wire
 from .connection import (
     AddressPool,
     AuthenticationFailed,
+    CertificateCache,
+    CertificateFetchRequested,
     ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
@@ -45,6 +47,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AddressPool",
     "AuthenticationFailed",
+    "CertificateCache",
+    "CertificateFetchRequested",
     "ChildSADeleted",
     "ChildSAEstablished",
     "ChildSAKeys",
@@ -74,6 +78,7 @@ __all__ = [
     "Transform",
     "TrustStore",
     "__version__",
+    "certbundle",
     "constants",
     "crypto",
     "decode",

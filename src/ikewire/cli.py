@@ -13,6 +13,9 @@ a pcap (``--pcap``) and the IKE SA's keys as Wireshark's ``ikev2_decryption_tabl
 ``ikewire keys`` converts key files between ikewire's JSON and Wireshark's
 ``ikev2_decryption_table`` (each direction; the input format is recognised).
 
+``ikewire certbundle`` builds the X.509 certificate bundle of RFC 7296 §3.6 (what a
+hash-and-URL bundle CERT payload names) from PEM/DER certificates and CRLs, and shows one.
+
 Exit codes: 0 success, 1 some input could not be decoded, 2 usage errors (one line on
 stderr).
 """
@@ -30,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
+from .certbundle import build_bundle, load_objects, read_bundle, sha1
 from .connection.config import Identity, IKEConfig
 from .constants import (
     PAYLOAD_SHORT_NAMES,
@@ -44,7 +48,7 @@ from .constants import (
 )
 from .crypto.keys import IKESAKeys
 from .crypto.keytable import WiresharkIKEv2Keys, to_wireshark_table
-from .errors import ConfigError, DecodeError, IKEError, IntegrityError
+from .errors import ConfigError, DecodeError, EncodeError, IKEError, IntegrityError
 from .pcap import UdpDatagram, iter_udp, write_pcap
 from .testing.pair import Pair, seeded_rng
 from .wire import decode
@@ -760,6 +764,36 @@ def _cmd_decode(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_certbundle(args: argparse.Namespace) -> int:
+    """Build a certificate bundle (RFC 7296 §3.6) from PEM/DER certificates and CRLs,
+    or show one."""
+    if args.show:
+        if args.inputs:
+            raise _UsageError("--show takes no other inputs")
+        with open(args.show, "rb") as f:
+            bundle = read_bundle(f.read())
+        print(bundle.describe() or "(empty bundle)")
+        return 0
+    if not args.inputs or not args.output:
+        raise _UsageError("give -o OUT and at least one certificate or CRL file")
+    blobs = []
+    for name in args.inputs:
+        with open(name, "rb") as f:
+            blobs.append(f.read())
+    certs, crls = load_objects(blobs)
+    try:
+        der = build_bundle(certs, crls)
+    except EncodeError as exc:
+        raise _UsageError(str(exc)) from None
+    with open(args.output, "wb") as f:
+        f.write(der)
+    print(
+        f"{args.output}: {len(certs)} certificates, {len(crls)} CRLs, {len(der)} octets, "
+        f"SHA-1 {sha1(der).hex()} (the hash a hash-and-URL CERT payload names)"
+    )
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line on stderr and exit code 2."""
 
@@ -807,6 +841,16 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("input", help="key file, or - for stdin")
     keys.add_argument("--to", choices=("json", "wireshark"), help="output format")
     keys.add_argument("-o", "--output", metavar="OUT", help="output file (default stdout)")
+    bundle = sub.add_parser(
+        "certbundle",
+        help="build or show an X.509 certificate bundle (hash-and-URL encoding 13)",
+        description="Writes the DER CertificateBundle of RFC 7296 §3.6 (certificates, end "
+        "entity first, then CRLs) from PEM or DER files, and prints its SHA-1; "
+        "--show lists a bundle's entries.",
+    )
+    bundle.add_argument("inputs", nargs="*", help="certificate and CRL files (PEM or DER)")
+    bundle.add_argument("-o", "--output", metavar="OUT", help="the bundle to write")
+    bundle.add_argument("--show", metavar="BUNDLE", help="list the entries of a bundle")
     return parser
 
 
@@ -817,6 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decode": _cmd_decode,
         "demo": _cmd_demo,
         "keys": _cmd_keys,
+        "certbundle": _cmd_certbundle,
     }
     try:
         return commands[args.command](args)

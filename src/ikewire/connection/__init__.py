@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .certcache import CertificateCache
 from .config import Identity, IKEConfig
 from .cookies import CookieJar
 from .endpoint import EndpointEvent, EndpointStats, IKEEndpoint
 from .events import (
     AuthenticationFailed,
+    CertificateFetchRequested,
     ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
@@ -48,7 +50,9 @@ __all__ = [
     "TRANSITIONS",
     "AddressPool",
     "AuthenticationFailed",
+    "CertificateCache",
     "CertificateError",
+    "CertificateFetchRequested",
     "ChildSA",
     "ChildSADeleted",
     "ChildSAEstablished",

@@ -6,7 +6,7 @@ import datetime
 import functools
 import ipaddress
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -15,6 +15,7 @@ from ..constants import IDType, ProtocolId
 from ..crypto.auth import PrivateKey, PublicKey, key_type_of
 from ..errors import ConfigError
 from ..wire.models import IDi, Proposal, Selector
+from .certcache import CertificateCache
 from .pool import AddressPool
 from .selectors import ts_from_string
 from .trust import TrustStore
@@ -160,6 +161,17 @@ class IKEConfig:
     peer (RFC 7296 §1.4; 0 = none). ``childless``: the initiator creates no Child SA
     in IKE_AUTH when the responder supports RFC 6023. ``max_child_sas`` bounds the
     Child SAs per IKE SA (beyond it a request gets NO_ADDITIONAL_SAS).
+    Hash and URL (RFC 7296 §3.6, §3.10.1): ``certificate_urls`` maps our certificates
+    (DER) and ``certificate_bundle`` (a DER CertificateBundle, :mod:`ikewire.certbundle`)
+    to the URLs they are served at; to a peer that announced HTTP_CERT_LOOKUP_SUPPORTED
+    we send those as hash and URL (encodings 12, 13). ``hash_and_url`` is our policy for
+    the other direction: "tolerate" (default) never fetches and refuses a peer that sends
+    only hash and URL; "allow" announces HTTP_CERT_LOOKUP_SUPPORTED and, for what the
+    peer names, emits ``CertificateFetchRequested`` and waits up to ``fetch_timeout``
+    seconds for :meth:`IKEConnection.supply_certificate`, checking the SHA-1;
+    ``certificate_cache`` (shareable) keeps what was fetched. ``raw_public_key`` sends our
+    key as a Raw Public Key (CERT encoding 15, RFC 7670) instead of certificates; a peer's
+    raw key (15, or 11 for RSA) is accepted only as ``remote_public_key``.
     ``window_size`` (RFC 7296 §2.3): how many of the peer's requests we take at once,
     announced with SET_WINDOW_SIZE when above 1; ``max_peer_window`` caps how many of
     ours we keep outstanding whatever the peer announces.
@@ -227,11 +239,27 @@ class IKEConfig:
     ppk_required: bool = False
     childless: bool = False
     max_child_sas: int = 64
+    hash_and_url: str = "tolerate"
+    certificate_urls: Mapping[bytes, str] = field(default_factory=dict, compare=False)
+    certificate_bundle: bytes | None = None
+    certificate_cache: CertificateCache | None = field(default=None, compare=False)
+    fetch_timeout: float = 30.0
+    raw_public_key: bool = False
     rng: Rng = field(default=os.urandom, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.psk is None and self.private_key is None and not self.null_auth:
             raise ConfigError("no local authentication configured (psk or private_key)")
+        if self.hash_and_url not in ("tolerate", "allow"):
+            raise ConfigError('hash_and_url is "tolerate" (the default) or "allow"')
+        if self.certificate_bundle is not None and (
+            self.certificate_bundle not in self.certificate_urls
+        ):
+            raise ConfigError("certificate_bundle needs its URL in certificate_urls")
+        if self.fetch_timeout <= 0:
+            raise ConfigError("fetch_timeout is a positive number of seconds")
+        if self.raw_public_key and self.private_key is None:
+            raise ConfigError("raw_public_key sends the key of private_key: configure one")
         if self.private_key is not None:
             key_type_of(self.private_key)  # ConfigError for a key type IKE cannot use
         for der in (

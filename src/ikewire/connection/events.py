@@ -13,6 +13,7 @@ from ..wire.models import Selector
 
 __all__ = [
     "AuthenticationFailed",
+    "CertificateFetchRequested",
     "ChildSADeleted",
     "ChildSAEstablished",
     "ConnectionFailed",
@@ -179,8 +180,23 @@ class NotifyReceived:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateFetchRequested:
+    """The peer named its certificate (``encoding`` 12) or certificate bundle (13) by
+    hash and URL (RFC 7296 §3.6) and our ``hash_and_url`` policy is "allow": fetch
+    ``url`` (ikewire does no I/O) and hand the bytes to
+    :meth:`IKEConnection.supply_certificate`, or report
+    :meth:`IKEConnection.certificate_fetch_failed`. Their SHA-1 must be ``sha1``. The
+    IKE_AUTH exchange waits, at most ``IKEConfig.fetch_timeout`` seconds."""
+
+    url: str
+    sha1: bytes
+    encoding: int
+
+
 Event = (
     IKESAEstablished
+    | CertificateFetchRequested
     | ChildSAEstablished
     | ConnectionFailed
     | AuthenticationFailed

@@ -28,6 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ..certbundle import hash_and_url, sha1
 from ..constants import (
     AuthMethod,
     CertEncoding,
@@ -120,6 +121,7 @@ from .config import Identity, IKEConfig, as_proposals, as_selectors, child_propo
 from .cookies import CookieJar
 from .events import (
     AuthenticationFailed,
+    CertificateFetchRequested,
     ChildSADeleted,
     ChildSAEstablished,
     ConnectionFailed,
@@ -141,6 +143,13 @@ from .fragments import (
     fragmentation_supported,
     max_datagram_for,
     peer_supports_fragmentation,
+)
+from .hashurl import (
+    PendingFetch,
+    check_raw_key,
+    named_objects,
+    refuse_unusable_certs,
+    substitute,
 )
 from .proposals import check_invalid_ke, check_selected, select_proposal
 from .selectors import check_narrowed, narrow, ts_from_string, ts_to_string
@@ -434,6 +443,10 @@ class IKEConnection:
         self.dns_servers: tuple[str, ...] = ()
         self._leased = False
         self._peer_certreq = b""  # CA hashes the peer asked for (RFC 7296 §3.7)
+        self._peer_http_lookup = False  # the peer fetches hash-and-URL (RFC 7296 §3.10.1)
+        self._fetch: PendingFetch | None = None  # hash-and-URL objects asked of the caller
+        self._fetched_crls: tuple[x509.CertificateRevocationList, ...] = ()
+        self._cert_failure: str | None = None  # why the peer's certificates cannot be had
         # RFC 7296 §2.2: our requests count from 0; so do the peer's.
         self._next_request_id = 0
         self._outstanding: dict[int, _Outstanding] = {}
@@ -592,6 +605,8 @@ class IKEConnection:
         keepalive = self._keepalive_deadline()
         if keepalive is not None:
             deadlines.append(keepalive)
+        if self._fetch is not None:
+            deadlines.append(self._fetch.deadline)
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
@@ -606,6 +621,10 @@ class IKEConnection:
         for key, reassembler in list(self._reassemblers.items()):
             if reassembler.expire(now) is not None:
                 self._drop_reassembly(key)  # RFC 7383 §2.6: incomplete, timed out
+        if self._fetch is not None and now >= self._fetch.deadline:
+            urls = ", ".join(self._fetch.wanted)
+            timeout = self.config.fetch_timeout
+            self._finish_fetch(f"no certificate from {urls} within {timeout:g} s", now)
         keepalive = self._keepalive_deadline()
         if keepalive is not None and now >= keepalive:
             assert self.peer_address is not None
@@ -1003,7 +1022,16 @@ class IKEConnection:
         elif msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
             if self._addke_done < len(self._addke):
                 return  # RFC 9370 §2.2.2: every additional key exchange comes first
-            self._on_auth_request(msg, data, addr, framed, inner, now)
+            if self._fetch is not None:
+                return  # waiting for the caller's fetch of the peer's hash-and-URL
+            request = msg, data, addr, framed
+
+            def on_request(payloads: tuple[Payload, ...], when: float) -> None:
+                self._on_auth_request(*request, payloads, when)
+
+            resolved = self._resolve_hash_and_url(msg.message_id, inner, now, on_request)
+            if resolved is not None:
+                on_request(resolved, now)
         elif msg.exchange_type == ExchangeType.INFORMATIONAL and self.state in (
             State.ESTABLISHED,
             State.DELETING,
@@ -1042,8 +1070,16 @@ class IKEConnection:
             if self.state is State.INTERMEDIATE:
                 self._on_intermediate_response(msg, data, o, now, inner)
         elif o.purpose == "auth":
-            if self.state is State.AUTH_SENT:
-                self._on_auth_response(msg, data, now, inner)
+            if self.state is State.AUTH_SENT and self._fetch is None:
+
+                def on_response(payloads: tuple[Payload, ...], when: float) -> None:
+                    self._on_auth_response(msg, data, when, payloads)
+
+                resolved = self._resolve_hash_and_url(msg.message_id, inner, now, on_response)
+                if resolved is not None:
+                    on_response(resolved, now)
+                else:
+                    self._outstanding.pop(msg.message_id, None)  # answered: no retransmits
         elif o.purpose == "create_child":
             self._on_create_child_response(msg, o, inner, now)
         elif o.purpose == "followup":
@@ -1567,9 +1603,20 @@ class IKEConnection:
 
     def _own_cert(self) -> list[Payload]:
         """Our CERT payloads (RFC 7296 §3.6): the end entity first, then the chain —
-        cut below the CA the peer's CERTREQ named, when it named one of ours (§3.7)."""
+        cut below the CA the peer's CERTREQ named, when it named one of ours (§3.7).
+        To a peer that announced HTTP_CERT_LOOKUP_SUPPORTED, what has a URL in
+        ``certificate_urls`` goes as hash and URL: our bundle (encoding 13) in place of
+        them all, else each certificate with a URL (12). With ``raw_public_key`` our
+        key alone goes, as a Raw Public Key (15, RFC 7670 §3)."""
+        if self.config.psk is not None or self.config.null_auth:
+            return []
+        if self.config.raw_public_key and self.config.private_key is not None:
+            spki = self.config.private_key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            return [CERT(CertEncoding.RAW_PUBLIC_KEY, spki)]
         cert = self.config.certificate
-        if cert is None or self.config.psk is not None or self.config.null_auth:
+        if cert is None:
             return []
         chain = [cert, *self.config.certificate_chain]
         if self._peer_certreq and self.config.certificate_chain:
@@ -1580,38 +1627,168 @@ class IKEConnection:
                 picked = None  # a CERTREQ is only a hint (RFC 7296 §3.7)
             if picked is not None:
                 chain = [c.public_bytes(serialization.Encoding.DER) for c in picked]
+        urls = self.config.certificate_urls
+        if self._peer_http_lookup and urls:
+            bundle = self.config.certificate_bundle
+            if bundle is not None and bundle in urls:
+                return [
+                    CERT(CertEncoding.HASH_AND_URL_X509_BUNDLE, hash_and_url(bundle, urls[bundle]))
+                ]
+            return [
+                CERT(CertEncoding.HASH_AND_URL_X509_CERTIFICATE, hash_and_url(c, urls[c]))
+                if c in urls
+                else CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, c)
+                for c in chain
+            ]
         return [CERT(CertEncoding.X509_CERTIFICATE_SIGNATURE, c) for c in chain]
 
     def _certreq(self) -> list[Payload]:
-        """CERTREQ naming our trust anchors (RFC 7296 §3.7), when we validate chains."""
+        """CERTREQ naming our trust anchors (RFC 7296 §3.7), when we validate chains; an
+        empty Raw Public Key CERTREQ when we trust a configured key (RFC 7670 §3); and
+        HTTP_CERT_LOOKUP_SUPPORTED when our policy fetches hash-and-URL (§3.10.1)."""
+        out: list[Payload] = []
         store = self.config.trust_store
-        if store is None or not store.anchors:
-            return []
-        return [CERTREQ(CertEncoding.X509_CERTIFICATE_SIGNATURE, certreq_hashes(store.anchors))]
+        if store is not None and store.anchors:
+            out.append(
+                CERTREQ(CertEncoding.X509_CERTIFICATE_SIGNATURE, certreq_hashes(store.anchors))
+            )
+        elif self.config.remote_public_key is not None:
+            out.append(CERTREQ(CertEncoding.RAW_PUBLIC_KEY, b""))
+        if self.config.hash_and_url == "allow":
+            out.append(empty(NotifyType.HTTP_CERT_LOOKUP_SUPPORTED))
+        return out
 
     def _note_certreq(self, payloads: Sequence[Payload]) -> None:
         for x in payloads:
             if type(x) is CERTREQ and x.encoding == CertEncoding.X509_CERTIFICATE_SIGNATURE:
                 self._peer_certreq += x.data
+            elif type(x) is Notify and x.notify_type == NotifyType.HTTP_CERT_LOOKUP_SUPPORTED:
+                self._peer_http_lookup = True
+
+    # ------------------------------------------------------------------ hash and URL
+
+    def _resolve_hash_and_url(
+        self,
+        message_id: int,
+        inner: tuple[Payload, ...],
+        now: float,
+        resume: Callable[[tuple[Payload, ...], float], None],
+    ) -> tuple[Payload, ...] | None:
+        """The peer's IKE_AUTH payloads with hash-and-URL certificates (RFC 7296 §3.6)
+        replaced by their bytes, when every one is at hand (cached); None when the
+        caller was asked to fetch some (:class:`CertificateFetchRequested`) — then
+        ``resume`` runs once they are supplied, refused or timed out. Under the
+        "tolerate" policy nothing is fetched (the peer's key then cannot be had)."""
+        self._note_certreq(inner)  # HTTP_CERT_LOOKUP_SUPPORTED in an IKE_AUTH request
+        if self.config.hash_and_url != "allow":
+            return inner
+        try:
+            named = named_objects(inner)
+        except ProtocolError as exc:
+            self._cert_failure = exc.reason
+            return inner
+        if not named:
+            return inner
+        cache = self.config.certificate_cache
+        got: dict[str, bytes] = {}
+        wanted: dict[str, tuple[bytes, int]] = {}
+        for encoding, digest, url in named:
+            cached = cache.lookup(url, digest, now) if cache is not None else None
+            if cached is not None:
+                got[url] = cached
+            else:
+                wanted[url] = (digest, encoding)
+        if not wanted:
+            return self._with_fetched(inner, got)
+        self._fetch = PendingFetch(
+            message_id, wanted, got, inner, resume, now + self.config.fetch_timeout
+        )
+        for url, (digest, encoding) in wanted.items():
+            self._events.append(CertificateFetchRequested(url, digest, encoding))
+        return None
+
+    def _with_fetched(
+        self, inner: tuple[Payload, ...], got: dict[str, bytes]
+    ) -> tuple[Payload, ...]:
+        try:
+            resolved, crls = substitute(inner, got)
+        except ProtocolError as exc:
+            self._cert_failure = exc.reason
+            return inner
+        self._fetched_crls = crls
+        return resolved
+
+    def _finish_fetch(self, failure: str | None, now: float) -> None:
+        pending = self._fetch
+        assert pending is not None
+        self._fetch = None
+        if failure is not None:
+            self._cert_failure = failure
+            inner = pending.inner
+        else:
+            inner = self._with_fetched(pending.inner, pending.got)
+        pending.resume(inner, now)
+
+    def supply_certificate(self, url: str, data: bytes, now: float) -> bool:
+        """The bytes the caller fetched from ``url`` for a :class:`CertificateFetchRequested`
+        (RFC 7296 §3.6). Their SHA-1 must be the one the peer's CERT payload named,
+        else the peer's authentication fails with that reason; a good object is cached
+        (``IKEConfig.certificate_cache``) and, once every requested object is in, the
+        IKE_AUTH message is processed. False when no fetch of ``url`` is waiting."""
+        pending = self._fetch
+        if pending is None or url not in pending.wanted:
+            return False
+        digest, _ = pending.wanted.pop(url)
+        actual = sha1(data)
+        if actual != digest:
+            self._finish_fetch(
+                f"the object fetched from {url} has SHA-1 {actual.hex()}, but the peer's "
+                f"CERT payload names {digest.hex()}: refused (RFC 7296 §3.6)",
+                now,
+            )
+            return True
+        cache = self.config.certificate_cache
+        if cache is not None:
+            cache.store(url, data, now)
+        pending.got[url] = data
+        if not pending.wanted:
+            self._finish_fetch(None, now)
+        return True
+
+    def certificate_fetch_failed(self, url: str, reason: str, now: float) -> bool:
+        """The caller could not fetch ``url``: the peer's authentication fails with
+        ``reason`` (AUTHENTICATION_FAILED, RFC 7296 §2.21.2). False when no fetch of
+        ``url`` is waiting."""
+        pending = self._fetch
+        if pending is None or url not in pending.wanted:
+            return False
+        self._finish_fetch(f"fetching {url} failed: {reason}", now)
+        return True
 
     def _peer_key(self, p: Message, id_payload: IDi | IDr) -> PublicKey:
         """The key the peer's signature must verify with (RFC 7296 §3.6): configured;
         or from the certificate it sent, validated to our trust anchors with the
         peer's ID matched (RFC 4945); or a pinned certificate."""
+        if self._cert_failure is not None:
+            raise ProtocolError(self._cert_failure, notify=NotifyType.AUTHENTICATION_FAILED)
+        cert_payloads = [x for x in p.payloads if type(x) is CERT]
         if self.config.remote_public_key is not None:
+            check_raw_key(cert_payloads, self.config.remote_public_key)
             return self.config.remote_public_key
         store = self.config.trust_store
         certs = [
-            x.data
-            for x in p.payloads
-            if type(x) is CERT and x.encoding == CertEncoding.X509_CERTIFICATE_SIGNATURE
+            x.data for x in cert_payloads if x.encoding == CertEncoding.X509_CERTIFICATE_SIGNATURE
         ]
+        if not certs:
+            refuse_unusable_certs(cert_payloads, self.config.hash_and_url)
         if store is not None:
             if not certs:
                 raise ProtocolError(
                     "the peer sent no X.509 certificate (CERT encoding 4) to validate",
                     notify=NotifyType.AUTHENTICATION_FAILED,
                 )
+            if self._fetched_crls:
+                store = dataclasses.replace(store, crls=(*store.crls, *self._fetched_crls))
             validated = validate_peer(
                 certs[0], certs[1:], store, now=self.config.wall_clock(), peer_id=id_payload
             )
