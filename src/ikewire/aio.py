@@ -115,9 +115,15 @@ class Driver:
                 await self.flush()
                 if until(self):
                     return True
+                # ``until`` may have called into the connection (supply_certificate,
+                # create_child, ...): send and collect what that made before waiting
+                before = (len(self.events), len(self.sent))
+                await self.flush()
                 now = loop.time()
                 if now >= deadline:
                     return False
+                if (len(self.events), len(self.sent)) != before:
+                    continue
                 for sock, port in sockets:
                     if port not in pending.values():
                         task = loop.create_task(loop.sock_recvfrom(sock, _MAX_DATAGRAM))

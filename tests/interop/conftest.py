@@ -141,7 +141,7 @@ def topology() -> Iterator[Topology]:
 
 STRONGSWAN_CONF = """\
 charon {{
-  load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pem pkcs1 pkcs8 pubkey constraints kdf kernel-libipsec kernel-netlink socket-default vici
+  load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pem pkcs1 pkcs8 pubkey constraints kdf curl kernel-libipsec kernel-netlink socket-default vici
   port = 500
   port_nat_t = 4500
   retransmit_tries = 3
