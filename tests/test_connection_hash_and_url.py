@@ -190,22 +190,42 @@ def test_a_crl_in_the_bundle_is_honoured() -> None:
 # ------------------------------------------------------------------ Tolerate
 
 
-def test_tolerate_sends_hash_and_url_to_a_peer_that_fetches() -> None:
+@pytest.mark.parametrize("bundles", [False, True])
+def test_tolerate_sends_hash_and_url_to_a_peer_that_fetches(bundles: bool) -> None:
     """Bob tolerates: he does not announce HTTP_CERT_LOOKUP_SUPPORTED, so Alice sends
     her certificates inline; Alice allows, so Bob sends his by hash and URL."""
-    i, r, web = pki("allow", "tolerate")
+    i, r, web = pki("allow", "tolerate", bundles=bundles)
     pair = Pair(i, r)
     pair.handshake()
     events = serve(pair, web)
     assert established(events) == 2
     req, resp = auth_certs(pair)
     assert {c.encoding for c in req} == {CertEncoding.X509_CERTIFICATE_SIGNATURE}
-    assert {c.encoding for c in resp} == {CertEncoding.HASH_AND_URL_X509_CERTIFICATE}
+    sent = (
+        CertEncoding.HASH_AND_URL_X509_BUNDLE
+        if bundles
+        else CertEncoding.HASH_AND_URL_X509_CERTIFICATE
+    )
+    assert {c.encoding for c in resp} == {sent}
     init_response = decode_v2(pair.captured[1].data)
     assert not any(
         type(p) is Notify and p.notify_type == NotifyType.HTTP_CERT_LOOKUP_SUPPORTED
         for p in init_response.payloads
     )
+
+
+def test_tolerate_both_ways_keeps_certificates_inline() -> None:
+    """Neither side fetches, so neither announces it; both send CERT encoding 4 though
+    both have URLs, and nothing is fetched."""
+    i, r, web = pki("tolerate", "tolerate")
+    pair = Pair(i, r)
+    pair.handshake()
+    events = serve(pair, web)
+    assert established(events) == 2
+    assert not [e for e in events if isinstance(e, CertificateFetchRequested)]
+    req, resp = auth_certs(pair)
+    for certs in (req, resp):
+        assert {c.encoding for c in certs} == {CertEncoding.X509_CERTIFICATE_SIGNATURE}
 
 
 def test_tolerate_refuses_a_peer_that_sends_only_a_url() -> None:
