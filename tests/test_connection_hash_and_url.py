@@ -303,6 +303,20 @@ def test_retransmitted_request_while_fetching_is_not_reprocessed() -> None:
     assert sum(isinstance(e, ChildSAEstablished) for e in events) >= 1
 
 
+def test_closing_while_fetching_drops_the_fetch() -> None:
+    """close() during a fetch: nothing is processed later, the deadline is gone."""
+    i, r, web = pki("allow", "allow")
+    pair = Pair(i, r)
+    pair.handshake()
+    (asked, *_) = [e for e in drain(pair.responder) if isinstance(e, CertificateFetchRequested)]
+    pair.responder.close(pair.now)
+    assert pair.responder.state is State.CLOSED
+    assert not pair.responder.supply_certificate(asked.url, web[asked.url], pair.now)
+    assert pair.responder.get_timer() is None
+    assert not pair.responder.datagrams_to_send(pair.now)
+    assert not [e for e in drain(pair.responder) if isinstance(e, IKESAEstablished)]
+
+
 # ------------------------------------------------------------------ the cache
 
 

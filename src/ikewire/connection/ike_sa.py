@@ -784,6 +784,7 @@ class IKEConnection:
     def _abandon_requests(self) -> None:
         self._outstanding.clear()
         self._pending.clear()
+        self._fetch = None  # a hash-and-URL object still asked of the caller: moot
 
     def _fail(self, notify: int, reason: str) -> None:
         self._abandon_requests()
@@ -1679,7 +1680,11 @@ class IKEConnection:
         caller was asked to fetch some (:class:`CertificateFetchRequested`) — then
         ``resume`` runs once they are supplied, refused or timed out. Under the
         "tolerate" policy nothing is fetched (the peer's key then cannot be had)."""
-        self._note_certreq(inner)  # HTTP_CERT_LOOKUP_SUPPORTED in an IKE_AUTH request
+        if any(
+            type(x) is Notify and x.notify_type == NotifyType.HTTP_CERT_LOOKUP_SUPPORTED
+            for x in inner
+        ):
+            self._peer_http_lookup = True  # in an IKE_AUTH request (RFC 7296 §3.10.1)
         if self.config.hash_and_url != "allow":
             return inner
         try:
