@@ -22,7 +22,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, TypeAlias, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -98,6 +98,7 @@ from ..wire.models import (
     Payload,
     Proposal,
     Selector,
+    Transform,
     TSi,
     TSr,
 )
@@ -117,6 +118,7 @@ from ..wire.notify import (
     use_transport_mode,
     window_size,
 )
+from ..wire.syntax import format_transforms
 from .config import Identity, IKEConfig, as_proposals, as_selectors, child_proposals
 from .cookies import CookieJar
 from .events import (
@@ -151,7 +153,7 @@ from .hashurl import (
     refuse_unusable_certs,
     substitute,
 )
-from .proposals import check_invalid_ke, check_selected, select_proposal
+from .proposals import check_invalid_ke, check_selected, immutable_proposal, select_proposal
 from .selectors import check_narrowed, narrow, ts_from_string, ts_to_string
 from .state import Role, State, Stimulus, next_state
 from .trust import certreq_hashes, select_chain, validate_peer
@@ -323,10 +325,15 @@ def _packed(address: str) -> bytes:
         raise ConfigError(f"{address!r} is not an IP address") from None
 
 
-@functools.lru_cache(maxsize=256)
 def _suite_name(proposal: Proposal) -> str:
-    """strongSwan's name of a suite, SPI and number aside (cached: it is per config)."""
-    return str(proposal._replace(number=1, spi=b""))
+    """strongSwan's name of a suite, SPI and number aside."""
+    return _transforms_name(proposal.transforms)
+
+
+@functools.lru_cache(maxsize=256)
+def _transforms_name(transforms: tuple[Transform, ...]) -> str:
+    """Cached: the suites a config negotiates are few."""
+    return format_transforms(transforms)
 
 
 def _hash_list(msg: Message) -> tuple[HashAlgorithm | int, ...]:
@@ -383,6 +390,57 @@ def without_ke(proposals: Sequence[Proposal]) -> tuple[Proposal, ...]:
     )
 
 
+_Prepared: TypeAlias = tuple[
+    tuple[Proposal, ...],
+    tuple[Proposal, ...],
+    tuple[Proposal, ...],
+    tuple[Selector, ...],
+    tuple[Selector, ...],
+    bytes,
+]
+
+#: What each connection derives from its config (parsed proposals and selectors, the
+#: packed local address), keyed by ``id()`` of configs whose fields cannot change; each
+#: entry holds its config, so the id cannot be reused while the entry lives.
+_PREPARED: dict[int, tuple[IKEConfig, _Prepared]] = {}
+_PREPARED_SIZE: Final = 256
+
+
+def _prepared(config: IKEConfig) -> _Prepared:
+    """The config's proposals (IKE; ESP and AH; those for IKE_AUTH without KE), its
+    selectors and its packed local address, parsed once per config."""
+    entry = _PREPARED.get(id(config))
+    if entry is not None and entry[0] is config:
+        return entry[1]
+    child = child_proposals(tuple(config.esp_proposals), tuple(config.ah_proposals))
+    prepared = (
+        as_proposals(tuple(config.ike_proposals), ProtocolId.IKE),
+        child,
+        without_ke(child),
+        as_selectors(tuple(config.local_ts)),
+        as_selectors(tuple(config.remote_ts)),
+        _packed(config.local_address[0]),
+    )
+    fields = (
+        config.ike_proposals,
+        config.esp_proposals,
+        config.ah_proposals,
+        config.local_ts,
+        config.remote_ts,
+        config.local_address,
+    )
+    # cached only where nothing in them can change later
+    if all(type(f) is tuple for f in fields) and all(
+        isinstance(item, str) or immutable_proposal(item)
+        for f in (config.ike_proposals, config.esp_proposals, config.ah_proposals)
+        for item in f
+    ):
+        if len(_PREPARED) >= _PREPARED_SIZE:
+            _PREPARED.clear()
+        _PREPARED[id(config)] = (config, prepared)
+    return prepared
+
+
 class IKEConnection:
     """One IKE SA, either role (RFC 7296). Not thread-safe; one caller at a time.
 
@@ -396,13 +454,14 @@ class IKEConnection:
         self.role = Role.INITIATOR if initiator else Role.RESPONDER
         self.state = State.IDLE
         self._rng = config.rng
-        self._ike_proposals = as_proposals(tuple(config.ike_proposals), ProtocolId.IKE)
-        self._esp_proposals = child_proposals(
-            tuple(config.esp_proposals), tuple(config.ah_proposals)
-        )
-        self._auth_esp_proposals = without_ke(self._esp_proposals)
-        self._local_ts = as_selectors(tuple(config.local_ts))
-        self._remote_ts = as_selectors(tuple(config.remote_ts))
+        (
+            self._ike_proposals,
+            self._esp_proposals,
+            self._auth_esp_proposals,
+            self._local_ts,
+            self._remote_ts,
+            self._local_packed,
+        ) = _prepared(config)
         self.peer_address: Address | None = config.remote_address
         # RFC 7296 §2.23: an initiator may start on 4500 (then with the marker).
         self._marker = (
@@ -411,7 +470,6 @@ class IKEConnection:
             and (config.remote_address[1] == NAT_T_PORT)
         )
         self._last_sent = 0.0
-        self._local_packed = _packed(config.local_address[0])
         if initiator and self.peer_address is None:
             raise ConfigError("an initiator needs config.remote_address")
         self.spi_i = b""

@@ -210,7 +210,7 @@ _OURS_CACHE: dict[int, tuple[Proposal, _Ours]] = {}
 _OURS_CACHE_SIZE: Final = 256
 
 
-def _immutable(p: Proposal) -> bool:
+def immutable_proposal(p: Proposal) -> bool:
     """Whether ``p`` cannot change after it is prepared (tuples all the way down)."""
     if not isinstance(p, tuple) or type(p.transforms) is not tuple:
         return False
@@ -236,7 +236,7 @@ def _prepare_ours(p: Proposal) -> _Ours:
         elif key not in keys:
             keys[key] = len(keys)
     ours = _Ours(int(p.protocol_id), rank)
-    if _immutable(p):
+    if immutable_proposal(p):
         if len(_OURS_CACHE) >= _OURS_CACHE_SIZE:
             _OURS_CACHE.clear()
         _OURS_CACHE[id(p)] = (p, ours)

@@ -568,6 +568,14 @@ def _dh_parameters(method: int) -> dh.DHParameters:
         return _dh_parameter_numbers(method).parameters()
 
 
+@functools.cache
+def _dh_generator(method: int) -> dh.DHPublicKey:
+    """The group's generator g as a public key (for computing g^x mod p)."""
+    numbers = _dh_parameter_numbers(method)
+    with _ffdh_quietly():
+        return dh.DHPublicNumbers(numbers.g, numbers).public_key()
+
+
 def _check_modp_value(info: GroupInfo, value: bytes) -> int:
     """RFC 6989 range and subgroup checks on a MODP public value; returns y."""
     _check_length(info, value, info.public_value_length)
@@ -582,17 +590,19 @@ def _check_modp_value(info: GroupInfo, value: bytes) -> int:
     return y
 
 
-# RFC 3526 §8: private exponent sizes for the strength of each MODP modulus (at the
-# upper end of its ranges; RFC 2409's small groups at 160 bits)
+# Private exponent sizes for the safe-prime MODP groups: RFC 7919 Appendix A's short
+# exponents for a safe prime of each size (225 bits for 2048, inside RFC 3526 §8's
+# 220-320), the lengths OpenSSL, and so cryptography's own ``generate_private_key``, use
+# for these groups; RFC 2409's small groups at 160 bits.
 _EXPONENT_BITS = {
     768: 160,
     1024: 160,
-    1536: 240,
-    2048: 320,
-    3072: 420,
-    4096: 480,
-    6144: 540,
-    8192: 620,
+    1536: 200,
+    2048: 225,
+    3072: 275,
+    4096: 325,
+    6144: 375,
+    8192: 400,
 }
 
 
@@ -612,8 +622,11 @@ class _ModpKeyExchange(KeyExchange):
             raise _unsupported(info, "finite-field Diffie-Hellman") from exc
         x = None if private_key is None and rng is None else self._exponent(private_key, rng)
         with _ffdh_quietly():
-            self._key = params.generate_private_key() if x is None else self._from_exponent(x)
-            y = self._key.public_key().public_numbers().y
+            if x is None:
+                self._key = params.generate_private_key()
+                y = self._key.public_key().public_numbers().y
+            else:
+                self._key, y = self._from_exponent(x)
         self._public = y.to_bytes(self._size, "big")
 
     def _exponent(self, private_key: bytes | None, rng: Rng | None) -> int:
@@ -626,9 +639,8 @@ class _ModpKeyExchange(KeyExchange):
                 raise ConfigError(f"{self.info.name}: private exponent out of range")
             return x
         assert rng is not None
-        # Safe-prime groups: an exponent of twice the group's strength, not the size of
-        # p (RFC 3526 §8 gives 220-320 bits for MODP-2048); cryptography's own keys are
-        # as short. RFC 5114 groups draw below their q as they must.
+        # Safe-prime groups: a short exponent (_EXPONENT_BITS), not the size of p.
+        # RFC 5114 groups draw below their q as they must.
         bits = high.bit_length()
         if params.q is None:
             bits = min(bits, _EXPONENT_BITS.get(params.p.bit_length(), bits))
@@ -640,17 +652,17 @@ class _ModpKeyExchange(KeyExchange):
                 return x
         raise CryptoError(f"{self.info.name}: rng gave no usable private exponent")
 
-    def _from_exponent(self, x: int) -> dh.DHPrivateKey:
-        """A DH private key for exponent ``x``; cryptography computes y = g^x mod p.
+    def _from_exponent(self, x: int) -> tuple[dh.DHPrivateKey, int]:
+        """A DH private key for exponent ``x`` and its public value y = g^x mod p.
 
-        ``DHPrivateNumbers`` wants y up front, so the key is first built with y = g as a
-        placeholder and its exchange with the generator gives g^x mod p.
+        ``DHPrivateNumbers`` wants y up front, so the key is built with y = g as a
+        placeholder and its exchange with the generator gives g^x mod p. The key is kept
+        as it is: a DH derivation uses only x and the peer's value, and y is kept apart.
         """
         numbers = _dh_parameter_numbers(self.info.method)
-        g = numbers.g
-        scratch = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(g, numbers)).private_key()
-        y = int.from_bytes(scratch.exchange(dh.DHPublicNumbers(g, numbers).public_key()), "big")
-        return dh.DHPrivateNumbers(x, dh.DHPublicNumbers(y, numbers)).private_key()
+        key = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(numbers.g, numbers)).private_key()
+        y = int.from_bytes(key.exchange(_dh_generator(self.info.method)), "big")
+        return key, y
 
     def public_value(self) -> bytes:
         return self._public

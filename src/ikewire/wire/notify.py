@@ -118,6 +118,9 @@ def _address_octets(address: IPAddress) -> bytes:
 # --------------------------------------------------------------------------- NAT detection
 
 
+_SHA1 = hashes.SHA1()  # RFC 7296 §2.23 names SHA-1 for these hashes
+
+
 def nat_detection_hash(spi_i: bytes, spi_r: bytes, address: IPAddress, port: int) -> bytes:
     """SHA-1(SPIi | SPIr | IP | Port) (RFC 7296 §2.23): the data of
     NAT_DETECTION_SOURCE_IP (sender's address and port) and
@@ -130,8 +133,8 @@ def nat_detection_hash(spi_i: bytes, spi_r: bytes, address: IPAddress, port: int
         raise EncodeError("IKE SPIs are 8 octets (RFC 7296 §3.1)")
     if not 0 <= port <= 0xFFFF:
         raise EncodeError(f"port {port} is not a 16-bit number")
-    digest = hashes.Hash(hashes.SHA1())
-    digest.update(bytes(spi_i) + bytes(spi_r) + _address_octets(address) + _UINT16.pack(port))
+    digest = hashes.Hash(_SHA1)
+    digest.update(b"".join((spi_i, spi_r, _address_octets(address), _UINT16.pack(port))))
     return digest.finalize()
 
 
