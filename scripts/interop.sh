@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-extra-plugins
+PACKAGES=(strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins
+          libstrongswan-extra-plugins
           libcharon-extra-plugins tshark iputils-ping iproute2 debootstrap)
 
 install=${INTEROP_INSTALL:-0}

@@ -363,6 +363,12 @@ class Charon:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"charon did not start:\n{self.log_text()[-3000:]}")
             time.sleep(0.05)
+        # without its openssl plugin (Debian 12: libstrongswan-standard-plugins) charon
+        # has no ECP groups, RSA or ECDSA and refuses suites later, obscurely
+        if "plugin 'openssl': failed to load" in self.log_text():
+            raise RuntimeError(
+                "charon could not load its openssl plugin: install libstrongswan-standard-plugins"
+            )
         self.swanctl("--load-all", "--file", str(d / "swanctl" / "swanctl.conf"))
 
     def swanctl(self, *args: str, timeout: float = STEP_TIMEOUT) -> str:
