@@ -208,7 +208,7 @@ def test_ike_auth_proposals_carry_no_key_exchange_transforms() -> None:
 def test_responder_ignores_key_exchange_transforms_left_in_ike_auth() -> None:
     """A peer that leaves its PFS group in IKE_AUTH's proposal (RFC 7296 §1.2 says
     SHOULD omit) still gets its Child SA: the responder compares without it."""
-    from ikewire.connection import ike_sa
+    from ikewire.connection.sa_records import without_ke
 
     esp = "aes256gcm16-x25519"
     i, r = configs(i_esp_proposals=(esp,), r_esp_proposals=(esp,))
@@ -218,7 +218,7 @@ def test_responder_ignores_key_exchange_transforms_left_in_ike_auth() -> None:
     pair.handshake()
     ei, er = drain(pair.initiator), drain(pair.responder)
     assert [type(e) for e in er] == [IKESAEstablished, ChildSAEstablished], er
-    assert ike_sa.without_ke(pair.initiator._esp_proposals) != pair.initiator._esp_proposals
+    assert without_ke(pair.initiator._esp_proposals) != pair.initiator._esp_proposals
     # the responder answered without the group; this initiator's check wants it
     assert [type(e) for e in ei][:1] == [IKESAEstablished]
 
