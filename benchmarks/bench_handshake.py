@@ -32,12 +32,11 @@ The target is ikewire / baseline ≤ 1.5 in each group. Run
 
 from __future__ import annotations
 
-import contextlib
 import os
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -177,16 +176,12 @@ _MODP_2048_P = int(
 )  # RFC 3526 §3
 
 
-@contextlib.contextmanager
-def _ffdh_quietly() -> Iterator[None]:
-    """cryptography deprecates FFDH; ikewire's groups.py silences it per call too."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        yield
-
-
-with _ffdh_quietly():
-    _MODP_2048 = dh.DHParameterNumbers(_MODP_2048_P, 2).parameters()
+# cryptography deprecates FFDH by warning on each access to its dh class names; like
+# ikewire's groups.py, fetch them once, quietly (the objects themselves do not warn)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+    _DHParameterNumbers, _DHPublicNumbers = dh.DHParameterNumbers, dh.DHPublicNumbers
+_MODP_2048 = _DHParameterNumbers(_MODP_2048_P, 2).parameters()
 
 
 def _ke_x25519() -> tuple[bytes, bytes]:
@@ -211,15 +206,14 @@ def _ke_ecp256() -> tuple[bytes, bytes]:
 
 
 def _ke_modp2048() -> tuple[bytes, bytes]:
-    with _ffdh_quietly():
-        numbers = _MODP_2048.parameter_numbers()
-        a, b = _MODP_2048.generate_private_key(), _MODP_2048.generate_private_key()
-        a_y = a.public_key().public_numbers().y.to_bytes(256, "big")
-        b_y = b.public_key().public_numbers().y.to_bytes(256, "big")
-        return (
-            a.exchange(dh.DHPublicNumbers(int.from_bytes(b_y, "big"), numbers).public_key()),
-            b.exchange(dh.DHPublicNumbers(int.from_bytes(a_y, "big"), numbers).public_key()),
-        )
+    numbers = _MODP_2048.parameter_numbers()
+    a, b = _MODP_2048.generate_private_key(), _MODP_2048.generate_private_key()
+    a_y = a.public_key().public_numbers().y.to_bytes(256, "big")
+    b_y = b.public_key().public_numbers().y.to_bytes(256, "big")
+    return (
+        a.exchange(_DHPublicNumbers(int.from_bytes(b_y, "big"), numbers).public_key()),
+        b.exchange(_DHPublicNumbers(int.from_bytes(a_y, "big"), numbers).public_key()),
+    )
 
 
 def _auth_psk(sk_p: bytes, octets: bytes) -> None:

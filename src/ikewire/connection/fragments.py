@@ -46,7 +46,13 @@ from typing import Final
 from ..constants import ExchangeType, NotifyType
 from ..crypto.cipher import SKCipher, open_fragment, seal_fragment, seal_message, split_encrypted
 from ..errors import ConfigError, DecodeError, IKEError
-from ..wire.codec import decode_payloads, encode_payloads, sk_associated_data
+from ..wire.codec import (
+    GENERIC_HEADER_LENGTH,
+    HEADER_LENGTH,
+    decode_payloads,
+    encode_payloads,
+    sk_associated_data,
+)
 from ..wire.models import SK, SKF, Message, Notify, Payload
 from ..wire.notify import fragmentation_supported
 
@@ -172,8 +178,11 @@ def fragment_message(
     inner = tuple(inner)
     clear, placeholder = _split_header(header)
     plaintext = encode_payloads(inner)  # once, for the size and for the seal
-    aad = sk_associated_data(header._replace(payloads=(*clear, SK(0, b""))))
-    size = (NON_ESP_MARKER_SIZE if marker else 0) + len(aad)
+    if clear:
+        aad_length = len(sk_associated_data(header._replace(payloads=(*clear, SK(0, b"")))))
+    else:  # the usual case: the IKE header and the SK payload's generic header
+        aad_length = HEADER_LENGTH + GENERIC_HEADER_LENGTH
+    size = (NON_ESP_MARKER_SIZE if marker else 0) + aad_length
     if size + cipher.body_length(len(plaintext)) <= max_datagram:
         return [seal_message(header, inner, cipher, iv(), plaintext=plaintext)]
     rest_header = header._replace(payloads=() if placeholder is None else (placeholder,))

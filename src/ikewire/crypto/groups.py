@@ -59,12 +59,11 @@ ECDH through ``ec``, X25519/X448 and ML-KEM through their own key classes.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -98,16 +97,17 @@ Rng = Callable[[int], bytes]
 """A source of random octets: ``rng(n)`` returns ``n`` octets (``os.urandom`` shape)."""
 
 
-@contextlib.contextmanager
-def _ffdh_quietly() -> Iterator[None]:
-    """Run finite-field DH calls without cryptography's deprecation warning.
+def _ffdh_classes() -> tuple[
+    type[dh.DHParameterNumbers], type[dh.DHPublicNumbers], type[dh.DHPrivateNumbers]
+]:
+    """cryptography's finite-field DH classes, fetched once, quietly.
 
     cryptography 50 deprecates FFDH (it still works, and IKEv2 still negotiates MODP
-    groups); callers of ikewire should not see, or fail under ``-W error`` on, a warning
-    about ikewire's own use of it. A global filter set at import would be dropped by any
-    ``warnings.catch_warnings`` block around the import, so the filter is scoped to each
-    call (``catch_warnings`` is not thread-safe: concurrent threads may see each other's
-    filter lists for its duration).
+    groups) by warning on each access to these names in its ``dh`` module; the objects
+    and methods themselves do not warn. Fetched once here with the warning silenced,
+    callers of ikewire never see, or fail under ``-W error`` on, a warning about
+    ikewire's own use of FFDH, and no filter is changed later (``catch_warnings`` is
+    not thread-safe).
     """
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -115,7 +115,10 @@ def _ffdh_quietly() -> Iterator[None]:
             message="Diffie-Hellman over finite fields",
             category=CryptographyDeprecationWarning,
         )
-        yield
+        return dh.DHParameterNumbers, dh.DHPublicNumbers, dh.DHPrivateNumbers
+
+
+_DHParameterNumbers, _DHPublicNumbers, _DHPrivateNumbers = _ffdh_classes()
 
 
 _MAX_DRAWS: Final = 64
@@ -559,21 +562,19 @@ def _draw(rng: Rng, size: int) -> bytes:
 @functools.cache
 def _dh_parameter_numbers(method: int) -> dh.DHParameterNumbers:
     params = _MODP[method]
-    return dh.DHParameterNumbers(params.p, params.g, params.q)
+    return _DHParameterNumbers(params.p, params.g, params.q)
 
 
 @functools.cache
 def _dh_parameters(method: int) -> dh.DHParameters:
-    with _ffdh_quietly():
-        return _dh_parameter_numbers(method).parameters()
+    return _dh_parameter_numbers(method).parameters()
 
 
 @functools.cache
 def _dh_generator(method: int) -> dh.DHPublicKey:
     """The group's generator g as a public key (for computing g^x mod p)."""
     numbers = _dh_parameter_numbers(method)
-    with _ffdh_quietly():
-        return dh.DHPublicNumbers(numbers.g, numbers).public_key()
+    return _DHPublicNumbers(numbers.g, numbers).public_key()
 
 
 def _check_modp_value(info: GroupInfo, value: bytes) -> int:
@@ -621,12 +622,11 @@ class _ModpKeyExchange(KeyExchange):
         except UnsupportedAlgorithm as exc:  # pragma: no cover - depends on the build
             raise _unsupported(info, "finite-field Diffie-Hellman") from exc
         x = None if private_key is None and rng is None else self._exponent(private_key, rng)
-        with _ffdh_quietly():
-            if x is None:
-                self._key = params.generate_private_key()
-                y = self._key.public_key().public_numbers().y
-            else:
-                self._key, y = self._from_exponent(x)
+        if x is None:
+            self._key = params.generate_private_key()
+            y = self._key.public_key().public_numbers().y
+        else:
+            self._key, y = self._from_exponent(x)
         self._public = y.to_bytes(self._size, "big")
 
     def _exponent(self, private_key: bytes | None, rng: Rng | None) -> int:
@@ -660,7 +660,7 @@ class _ModpKeyExchange(KeyExchange):
         as it is: a DH derivation uses only x and the peer's value, and y is kept apart.
         """
         numbers = _dh_parameter_numbers(self.info.method)
-        key = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(numbers.g, numbers)).private_key()
+        key = _DHPrivateNumbers(x, _DHPublicNumbers(numbers.g, numbers)).private_key()
         y = int.from_bytes(key.exchange(_dh_generator(self.info.method)), "big")
         return key, y
 
@@ -670,9 +670,8 @@ class _ModpKeyExchange(KeyExchange):
     def compute_secret(self, peer_value: bytes) -> bytes:
         y = _check_modp_value(self.info, peer_value)
         try:
-            with _ffdh_quietly():
-                numbers = dh.DHPublicNumbers(y, _dh_parameter_numbers(self.info.method))
-                secret = self._key.exchange(numbers.public_key())
+            numbers = _DHPublicNumbers(y, _dh_parameter_numbers(self.info.method))
+            secret = self._key.exchange(numbers.public_key())
         except ValueError as exc:
             raise _invalid(self.info, "peer public value rejected by the DH computation") from exc
         # RFC 7296 §2.14: g^ir is as long as the prime, left-padded with zeros.
