@@ -135,8 +135,6 @@ class IKEConnection(
                 side.receive_datagram(raw, addr, now)  # the previous or redundant IKE SA
                 self._collect_side(side)
                 return
-        if msg.spi_i == self.spi_i:
-            self._last_traffic = max(self._last_traffic, now)
         if msg.is_initiator == (self.role is Role.INITIATOR):
             return  # our own direction reflected back (RFC 7296 §3.1 I flag)
         if self.state in (State.CLOSED, State.FAILED):
@@ -320,6 +318,8 @@ class IKEConnection(
             inner = self._open(msg, data)
             if inner is None:
                 return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
+        # RFC 7296 §1.4: protected traffic from the peer postpones the liveness check
+        self._last_traffic = max(self._last_traffic, now)
         if msg.exchange_type == ExchangeType.IKE_INTERMEDIATE and self.state is State.INIT_DONE:
             self._on_intermediate_request(msg, data, addr, framed, inner, now)
         elif msg.exchange_type == ExchangeType.IKE_AUTH and self.state is State.INIT_DONE:
@@ -369,6 +369,7 @@ class IKEConnection(
             inner = self._open(msg, data)
             if inner is None:
                 return  # RFC 7296 §2.21: fails integrity: dropped, nothing changes
+        self._last_traffic = max(self._last_traffic, now)  # protected, as above
         if o.purpose == "intermediate":
             if self.state is State.INTERMEDIATE:
                 self._on_intermediate_response(msg, data, o, now, inner)
@@ -421,8 +422,12 @@ class IKEConnection(
             reassembler = Reassembler(
                 self._in, message_id=msg.message_id, timeout=self.config.retransmit_timeout * 8
             )
+            result = reassembler.add(data, now)
+            if result.status is FragmentStatus.DROPPED:
+                return  # RFC 7383 §2.6: a fragment that fails integrity leaves no trace
             self._reassemblers[key] = reassembler
-        result = reassembler.add(data, now)
+        else:
+            result = reassembler.add(data, now)
         if result.status is FragmentStatus.ACCEPTED and result.fragment_number == 1:
             self._first_fragments[key] = data
         if result.status is FragmentStatus.DISCARDED:
