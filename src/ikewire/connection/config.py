@@ -161,6 +161,10 @@ class IKEConfig:
     peer (RFC 7296 §1.4; 0 = none). ``childless``: the initiator creates no Child SA
     in IKE_AUTH when the responder supports RFC 6023. ``max_child_sas`` bounds the
     Child SAs per IKE SA (beyond it a request gets NO_ADDITIONAL_SAS).
+    ``initial_contact``: our IKE_AUTH (request or response) carries INITIAL_CONTACT
+    (RFC 7296 §2.4, §3.10.1): this is our only IKE SA with the peer (say, after a
+    restart), and the peer may drop any other it still has with our identity. Never
+    for a side that may run twice with one identity; a reauthentication never sends it.
     Hash and URL (RFC 7296 §3.6, §3.10.1): ``certificate_urls`` maps our certificates
     (DER) and ``certificate_bundle`` (a DER CertificateBundle, :mod:`ikewire.certbundle`)
     to the URLs they are served at; to a peer that announced HTTP_CERT_LOOKUP_SUPPORTED
@@ -239,6 +243,7 @@ class IKEConfig:
     ppk_required: bool = False
     childless: bool = False
     max_child_sas: int = 64
+    initial_contact: bool = False
     hash_and_url: str = "tolerate"
     certificate_urls: Mapping[bytes, str] = field(default_factory=dict, compare=False)
     certificate_bundle: bytes | None = None

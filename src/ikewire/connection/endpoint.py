@@ -581,6 +581,23 @@ class IKEEndpoint:
                 if old.state is State.ESTABLISHED:
                     old.close(now)
                     self._to_observe.append(old)
+            if isinstance(event, IKESAEstablished) and event.initial_contact:
+                self._initial_contact(conn, now)
+
+    def _initial_contact(self, conn: IKEConnection, now: float) -> None:
+        """RFC 7296 §2.4: the peer of ``conn`` asserted it has no other IKE SA with us;
+        every other IKE SA between the same identities is gone at its end, and is
+        discarded here without an exchange (its Child SAs with it)."""
+        local, remote = conn.config.local_id, conn.remote_identity
+        for other in list(self._entries):
+            if (
+                other is not conn
+                and other.state in (State.ESTABLISHED, State.DELETING)
+                and other.remote_identity == remote
+                and other.config.local_id == local
+            ):
+                other.discard(now)
+                self._to_observe.append(other)
 
     def _observe(self, entry: _Entry, now: float) -> None:
         """After the connection may have changed: note its output, take its events,

@@ -30,7 +30,10 @@ __all__ = [
 class IKESAEstablished:
     """IKE_AUTH completed (RFC 7296 §1.2): the negotiated suite, SPIs, identities and
     both sides' authentication methods; the virtual IPs and DNS servers the responder
-    assigned to the initiator (RFC 7296 §2.19), on both sides."""
+    assigned to the initiator (RFC 7296 §2.19), on both sides. ``initial_contact``: the
+    peer's IKE_AUTH carried INITIAL_CONTACT (§2.4): it has no other IKE SA with us, so
+    any other IKE SA between the same identities is gone at its end (an
+    :class:`~ikewire.connection.endpoint.IKEEndpoint` closes those by itself)."""
 
     suite: str
     spi_i: bytes
@@ -42,6 +45,7 @@ class IKESAEstablished:
     virtual_ips: tuple[str, ...] = ()
     dns_servers: tuple[str, ...] = ()
     ppk: bool = False
+    initial_contact: bool = False
 
 
 @dataclass(frozen=True, slots=True)

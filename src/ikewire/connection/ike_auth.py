@@ -93,6 +93,7 @@ from .sa_records import (
     _SIGNATURE_METHODS,
     Address,
     ChildSA,
+    _has_notify,
     _name,
     _packed,
     _suite_name,
@@ -502,6 +503,8 @@ class AuthExchange(SACore):
             inner += [SA(esp), TSi(self._local_ts), TSr(self._remote_ts)]
         if self._window > 1:
             inner.append(set_window_size(self._window))  # RFC 7296 §2.3
+        if self.config.initial_contact:
+            inner.append(Notify(NotifyType.INITIAL_CONTACT))  # RFC 7296 §2.4
         self._send_request(ExchangeType.IKE_AUTH, inner, now, "auth")
 
     def _on_auth_request(
@@ -537,6 +540,7 @@ class AuthExchange(SACore):
             self._fail(NotifyType.AUTHENTICATION_FAILED, e.reason)
             return
         self.remote_identity = idi.value
+        self.peer_initial_contact = _has_notify(p, NotifyType.INITIAL_CONTACT)
         self._learn_window(p.notifies())
         self._note_certreq(p.payloads)
         local = self.config.local_id
@@ -564,6 +568,8 @@ class AuthExchange(SACore):
             child_events.append(ConnectionFailed(e.notify, e.reason))
         if self._window > 1:
             reply.append(set_window_size(self._window))
+        if self.config.initial_contact:
+            reply.append(Notify(NotifyType.INITIAL_CONTACT))  # RFC 7296 §2.4
         response = self._seal(ExchangeType.IKE_AUTH, msg.message_id, reply, response=True)
         self._advance(Stimulus.RECV_AUTH_REQUEST)
         self._respond(msg.message_id, data, response)
@@ -775,6 +781,7 @@ class AuthExchange(SACore):
             virtual_ips=self.virtual_ips,
             dns_servers=self.dns_servers,
             ppk=self.ppk_used,
+            initial_contact=self.peer_initial_contact,
         )
 
     def _on_auth_response(
@@ -830,6 +837,7 @@ class AuthExchange(SACore):
         self._learn_window(p.notifies())
         self._read_cp_reply(p)
         self.remote_identity = idr.value
+        self.peer_initial_contact = NotifyType.INITIAL_CONTACT in notifies
         self._advance(Stimulus.RECV_AUTH_RESPONSE)
         self._ike_established(now)
         events: list[Event] = [self._established_event()]

@@ -45,6 +45,7 @@ from ..wire.models import (
 from .create_child import CreateChildExchange
 from .events import (
     Event,
+    IKESADeleted,
     PeerDead,
     RetransmitTimeout,
 )
@@ -232,6 +233,24 @@ class IKEConnection(
     def next_event(self) -> Event | None:
         """The oldest event not yet taken, or None."""
         return self._events.popleft() if self._events else None
+
+    def discard(self, now: float) -> None:
+        """Forget the IKE SA and its Child SAs without an exchange: the peer asserted
+        with INITIAL_CONTACT on another IKE SA between the same identities that it has
+        no other (RFC 7296 §2.4), so a Delete would reach nothing. An
+        :class:`IKESADeleted` (local) follows; remove the Child SAs from the kernel."""
+        if self.state in (State.CLOSED, State.FAILED):
+            return
+        if self.state not in (State.ESTABLISHED, State.DELETING):
+            self.close(now)
+            return
+        self._advance(Stimulus.DISCARD)
+        self._abandon_requests()
+        self.child_sas.clear()
+        self._side.clear()
+        self._reassemblers.clear()
+        self._first_fragments.clear()
+        self._events.append(IKESADeleted(local=True))
 
     def describe(self, now: float | None = None) -> str:
         """The SA display, in the manner of an IKE daemon's ``display`` command: the

@@ -86,6 +86,7 @@ class Lifetimes(SACore):
             remote_address=self.peer_address,
             remote_id=remote_id,
             childless=False,
+            initial_contact=False,  # the IKE SA it replaces still stands (RFC 7296 §2.4)
         )
 
     def reauthenticate(self, now: float) -> IKEConnection:

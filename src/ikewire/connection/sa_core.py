@@ -196,6 +196,7 @@ class SACore:
         self._peer_followups: dict[bytes, _PeerFollowup] = {}
         self._after_response: Callable[[], None] | None = None
         self.ppk_used = False
+        self.peer_initial_contact = False  # the peer's IKE_AUTH said INITIAL_CONTACT
         self.tunnel_id = f"K{next(_TUNNEL_IDS)}"  # the display's IKE tunnel id
         self._child_tunnels = 0
 

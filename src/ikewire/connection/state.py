@@ -46,6 +46,7 @@ class Stimulus(enum.Enum):
     RECV_DELETE_RESPONSE = "receive Delete response"
     FAIL = "error or retransmit timeout"
     ABANDON = "close before the IKE SA is established"
+    DISCARD = "forget the IKE SA without a Delete (INITIAL_CONTACT on another)"
 
 
 _I, _R = Role.INITIATOR, Role.RESPONDER
@@ -89,6 +90,10 @@ for _role in Role:
     # Closing before IKE_AUTH completes: nothing to delete at the peer.
     for _state in (S.IDLE, S.INIT_SENT, S.INTERMEDIATE, S.INIT_DONE, S.AUTH_SENT):
         TRANSITIONS[(_role, _state, Stimulus.ABANDON)] = S.CLOSED
+    # RFC 7296 §2.4: the peer asserted, on another IKE SA, that it has no other: this
+    # one is gone at its end, and goes here without an exchange.
+    for _state in (S.ESTABLISHED, S.DELETING):
+        TRANSITIONS[(_role, _state, Stimulus.DISCARD)] = S.CLOSED
 
 
 def next_state(role: Role, state: State, stimulus: Stimulus) -> State:
