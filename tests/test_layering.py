@@ -25,6 +25,7 @@ LAYERS = {
     "esp": 2,
     "testing": 3,
     "connection": 3,
+    "diagnose": 3,
     "cli": 4,
     "aio": 4,
     "__main__": 4,

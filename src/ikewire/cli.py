@@ -73,12 +73,16 @@ _PROGRESS_EVERY = 1000  # datagrams between progress lines on a terminal
 class _Input:
     """One datagram to show: where it came from and its UDP payload."""
 
-    __slots__ = ("data", "label", "port")
+    __slots__ = ("data", "destination", "label", "port", "source")
 
-    def __init__(self, label: str, data: bytes, port: int | None) -> None:
+    def __init__(
+        self, label: str, data: bytes, port: int | None, source: str = "", destination: str = ""
+    ) -> None:
         self.label = label
         self.data = data
         self.port = port
+        self.source = source
+        self.destination = destination
 
 
 def _inputs(sources: Sequence[str]) -> Iterator[_Input]:
@@ -102,7 +106,9 @@ def _inputs(sources: Sequence[str]) -> Iterator[_Input]:
                         print(f"\r{src}: {n} datagrams", end="", file=sys.stderr, flush=True)
                     label = f"frame {d.frame}  {d.src}:{d.sport} -> {d.dst}:{d.dport}"
                     port = 4500 if 4500 in (d.sport, d.dport) else d.dport
-                    yield _Input(label, d.payload, port)
+                    yield _Input(
+                        label, d.payload, port, f"{d.src}:{d.sport}", f"{d.dst}:{d.dport}"
+                    )
                 if progress:
                     print("\r\x1b[K", end="", file=sys.stderr, flush=True)
             else:
@@ -764,6 +770,21 @@ def _cmd_decode(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    """Each IKE SA of the inputs: what happened, and for what went wrong, its likely
+    cause and a fix."""
+    from .diagnose import Datagram, diagnose
+
+    keys = _KeyRing(args.keys) if args.keys else None
+    datagrams = [
+        Datagram(item.data, item.source, item.destination, item.port)
+        for item in _inputs(args.inputs)
+    ]
+    report = diagnose(datagrams, keys.decrypt if keys is not None else None)
+    print(report.text())
+    return 0
+
+
 def _cmd_certbundle(args: argparse.Namespace) -> int:
     """Build a certificate bundle (RFC 7296 §3.6) from PEM/DER certificates and CRLs,
     or show one."""
@@ -808,6 +829,16 @@ def _parser() -> argparse.ArgumentParser:
     dec.add_argument("inputs", nargs="+", help="hex, a raw message file, a pcap/pcapng, or -")
     dec.add_argument("--keys", help="key file: Wireshark ikev2_decryption_table or ikewire JSON")
     dec.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    diag = sub.add_parser(
+        "diagnose",
+        help="what became of each IKE SA in a capture, and why",
+        description="Follows every IKEv2 SA of the inputs through IKE_SA_INIT, IKE_AUTH and "
+        "later exchanges; for what went wrong (a refused proposal or authentication, "
+        "refused traffic selectors, unanswered requests, keys that do not fit) prints the "
+        "likely cause and a fix. With --keys it also reads inside the SK payloads.",
+    )
+    diag.add_argument("inputs", nargs="+", help="a pcap/pcapng, hex, a raw message file, or -")
+    diag.add_argument("--keys", help="key file: Wireshark ikev2_decryption_table or ikewire JSON")
     demo = sub.add_parser(
         "demo",
         help="two ikewire peers negotiate in memory (deterministic for a seed)",
@@ -859,6 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "decode": _cmd_decode,
+        "diagnose": _cmd_diagnose,
         "demo": _cmd_demo,
         "keys": _cmd_keys,
         "certbundle": _cmd_certbundle,
