@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from ikewire.cli import keys_to_json, main
-from ikewire.crypto.decrypt import decrypt
 from ikewire.crypto.keys import IKESAKeys
 from ikewire.diagnose import Datagram, Report, diagnose
 from ikewire.pcap import UdpDatagram, iter_udp, write_pcap
@@ -34,11 +33,11 @@ def _datagrams(pair: Pair) -> list[Datagram]:
     ]
 
 
-def _opener(keys: IKESAKeys | None) -> Callable[[Message], Message | None]:
-    def open_sk(msg: Message) -> Message | None:
-        return decrypt(msg, keys) if keys is not None else None
+def _opener(keys: IKESAKeys | None) -> Callable[[Message], IKESAKeys | None]:
+    def keys_for(msg: Message) -> IKESAKeys | None:
+        return keys if keys is not None and msg.spi_i == keys.spi_i else None
 
-    return open_sk
+    return keys_for
 
 
 def _run(pair: Pair, *, keys: bool = True) -> Report:
@@ -154,6 +153,26 @@ def test_a_large_unfragmented_ike_auth_left_unanswered_points_at_fragmentation()
     (f,) = sa.findings
     assert "IKE_AUTH request of" in f.what and "never answered" in f.what
     assert "IP fragments" in f.cause and "fragmentation" in f.fix
+
+
+def test_a_fragmented_ike_auth_is_reassembled_and_read() -> None:
+    i, r = configs()
+    many = tuple(f"10.1.{n}.0/24" for n in range(120))
+    pair = Pair(
+        dataclasses.replace(i, local_ts=many, fragment_size=576),
+        dataclasses.replace(r, fragment_size=576),
+    )
+    pair.handshake()
+    (sa,) = diagnose(_datagrams(pair), _opener(pair.initiator.keys)).sas
+    assert sa.established is True and sa.findings == []
+    (request,) = [line for line in sa.timeline if line.startswith("IKE_AUTH request")]
+    assert "alice.example by SHARED_KEY_MESSAGE_INTEGRITY_CODE" in request
+    assert "fragments, RFC 7383)" in request
+    assert not any(line.startswith("IKE_AUTH request: fragment") for line in sa.timeline)
+    # without keys: each fragment counted, the outcome left open
+    (bare,) = diagnose(_datagrams(pair)).sas
+    assert bare.established is None
+    assert any(line.startswith("IKE_AUTH request: fragment 2/") for line in bare.timeline)
 
 
 def test_keys_that_do_not_fit_are_reported() -> None:

@@ -262,6 +262,13 @@ class _KeyRing:
             for e in _read_key_file(path, "--keys")[1]
         )
 
+    def keys_for(self, msg: Message) -> IKESAKeys | WiresharkIKEv2Keys | None:
+        """The keys of ``msg``'s IKE SA (an entry "without checking" as itself)."""
+        entry = self._by_spi.get((msg.spi_i, msg.spi_r))
+        if entry is None:
+            return None
+        return entry.keys if entry.unchecked_icv_size is None else entry
+
     def decrypt(self, msg: Message) -> Message | None:
         """The message with its SK payload opened, or None when no key matches."""
         from .crypto.decrypt import decrypt
@@ -780,7 +787,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         Datagram(item.data, item.source, item.destination, item.port)
         for item in _inputs(args.inputs)
     ]
-    report = diagnose(datagrams, keys.decrypt if keys is not None else None)
+    report = diagnose(datagrams, keys.keys_for if keys is not None else None)
     print(report.text())
     return 0
 

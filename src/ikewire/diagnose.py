@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .constants import AuthMethod, ExchangeType, KeyExchangeMethod, NotifyType, to_enum
+from .crypto.decrypt import Keys, decrypt, reassemble
 from .errors import DecodeError, IKEError, IntegrityError
 from .wire.codec import decode_v2
 from .wire.models import (
@@ -39,9 +40,8 @@ from .wire.notify import invalid_ke_group
 
 __all__ = ["Datagram", "Finding", "Report", "SAStory", "diagnose"]
 
-#: ``open_sk(msg)``: ``msg`` with its SK payload opened, or None without keys for it;
-#: IntegrityError when the keys it has do not verify the message.
-OpenSK = Callable[[Message], Message | None]
+#: ``keys_for(msg)``: the keys of ``msg``'s IKE SA (by its SPIs), or None.
+KeysFor = Callable[[Message], Keys | None]
 
 #: An IKE_AUTH request above this many octets, unfragmented and unanswered, is likely
 #: lost to IP fragmentation on the path (RFC 7383 §1: 1280 is IPv6's minimum MTU).
@@ -77,6 +77,7 @@ class _Seen:
     count: int = 1
     opened: Message | None = None
     open_error: str = ""
+    folded: bool = False  # an SKF fragment shown as part of its reassembled message
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ class SAStory:
     findings: list[Finding] = field(default_factory=list)
     established: bool | None = False  # None: IKE_AUTH answered, unread without keys
     _seen: list[_Seen] = field(default_factory=list, repr=False)
+    _fragments: dict[tuple[int, bool], list[_Seen]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(slots=True)
@@ -126,8 +128,9 @@ class Report:
         return "\n".join(out)
 
 
-def diagnose(datagrams: Iterable[Datagram], open_sk: OpenSK | None = None) -> Report:
-    """Follow every IKEv2 SA in ``datagrams`` (in capture order) and explain it."""
+def diagnose(datagrams: Iterable[Datagram], keys_for: KeysFor | None = None) -> Report:
+    """Follow every IKEv2 SA in ``datagrams`` (in capture order) and explain it; with
+    ``keys_for``, also what its SK payloads carry (SKF fragments reassembled)."""
     report = Report([])
     by_spi: dict[bytes, SAStory] = {}
     for d in datagrams:
@@ -162,17 +165,43 @@ def diagnose(datagrams: Iterable[Datagram], open_sk: OpenSK | None = None) -> Re
                     s.count += 1
             continue
         seen = _Seen(msg, data, d.source)
-        if open_sk is not None and msg.payloads and type(msg.payloads[-1]) is SK:
+        last = msg.payloads[-1] if msg.payloads else None
+        keys = keys_for(msg) if keys_for is not None and last is not None else None
+        if keys is not None and type(last) is SK:
             try:
-                seen.opened = open_sk(msg)
+                seen.opened = decrypt(msg, keys)
             except IntegrityError:
                 seen.open_error = "integrity"
             except IKEError as exc:
                 seen.open_error = str(exc)
+        elif type(last) is SKF:
+            sa._fragments.setdefault((msg.message_id, msg.is_response), []).append(seen)
         sa._seen.append(seen)
     for sa in report.sas:
-        _explain(sa, keys=open_sk is not None)
+        if keys_for is not None:
+            _reassemble(sa, keys_for)
+        _explain(sa, keys=keys_for is not None)
     return report
+
+
+def _reassemble(sa: SAStory, keys_for: KeysFor) -> None:
+    """Each complete set of SKF fragments (RFC 7383 §2.6) opened as one message, shown
+    in place of its first fragment."""
+    for group in sa._fragments.values():
+        keys = keys_for(group[0].msg)
+        if keys is None:
+            continue
+        try:
+            whole = reassemble([s.data for s in group], keys)
+        except IntegrityError:
+            group[0].open_error = "integrity"
+            continue
+        except IKEError:
+            continue  # incomplete: shown fragment by fragment
+        first = min(group, key=lambda s: sa._seen.index(s))
+        first.opened = whole
+        for s in group:
+            s.folded = s is not first
 
 
 def _name(value: int, enum_cls: type) -> str:
@@ -191,7 +220,11 @@ def _proposals(sa: SA | None) -> str:
 
 
 def _times(s: _Seen) -> str:
-    return f" (sent {s.count} times)" if s.count > 1 else ""
+    out = f" (sent {s.count} times)" if s.count > 1 else ""
+    last = s.msg.payloads[-1] if s.msg.payloads else None
+    if type(last) is SKF and s.opened is not None:
+        out += f" (in {last.total_fragments} fragments, RFC 7383)"
+    return out
 
 
 def _inner(s: _Seen) -> tuple[Payload, ...] | None:
@@ -368,7 +401,9 @@ def _auth(sa: SAStory, s: _Seen, request: _Seen | None, *, keys: bool) -> None:
     m = s.msg
     kind = "response" if m.is_response else "request"
     frag = m.payloads[-1] if m.payloads else None
-    if type(frag) is SKF:
+    if s.folded:
+        return
+    if type(frag) is SKF and s.opened is None:
         sa.timeline.append(
             f"IKE_AUTH {kind}: fragment {frag.fragment_number}/{frag.total_fragments}"
             f"{_times(s)} (RFC 7383)"

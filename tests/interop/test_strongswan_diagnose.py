@@ -14,9 +14,7 @@ import pytest
 from ikewire.aio import Driver
 from ikewire.connection.events import AuthenticationFailed, ChildSAEstablished, ConnectionFailed
 from ikewire.connection.ike_sa import IKEConnection
-from ikewire.crypto.decrypt import decrypt
 from ikewire.diagnose import Datagram, SAStory, diagnose
-from ikewire.wire.models import Message
 
 from .conftest import CHARON_ADDR, IKEWIRE_ADDR, IKEWIRE_ID, Charon
 from .test_strongswan import CONN, GCM, SUITES, _done, _dump, config
@@ -57,11 +55,7 @@ def _run(charon: Charon, sockets: Any, tmp_path: Path, **change: Any) -> SAStory
                 )
             )
     keys = conn.keys
-
-    def open_sk(msg: Message) -> Message | None:
-        return decrypt(msg, keys) if keys is not None else None
-
-    (sa,) = diagnose(datagrams, open_sk).sas
+    (sa,) = diagnose(datagrams, lambda msg: keys).sas
     assert sa.responder == f"{CHARON_ADDR}:500"  # where IKE_SA_INIT went
     return sa
 
