@@ -449,3 +449,36 @@ def test_default_proposals(pluto: Pluto, sockets: Any, tmp_path: Path, role: str
     assert "{cipher=AES_GCM_16_256 integ=n/a prf=HMAC_SHA2_256 group=DH31}" in log, log[-3000:]
     proposals = re.findall(r'"interop":\s+\d:IKE=(\S+)', log)
     assert len(proposals) >= 2, "pluto's default list has several proposals"
+
+
+# ---------------------------------------------------------------- INITIAL_CONTACT
+
+
+def test_initial_contact_from_a_restarted_ikewire(
+    pluto: Pluto, sockets: Any, tmp_path: Path
+) -> None:
+    """RFC 7296 §2.4: a second IKE SA from ikewire, with INITIAL_CONTACT. pluto 5.2
+    reads the notify (its log names it among the IKE_AUTH payloads) and, as the RFC
+    allows ("MAY"), keeps the first IKE SA too: pluto's choice, asserted as such."""
+    first, _ = _establish_ikewire_initiator(pluto, sockets, tmp_path, GCM)
+    assert _states(pluto) == ["ESTABLISHED_IKE_SA"]
+    again = IKEConnection(_config(GCM, initiator=True, initial_contact=True), initiator=True)
+    driver = Driver(again, sockets[0], sockets[1])
+
+    async def go() -> bool:
+        again.initiate(driver.now())
+        return await driver.run(_done((IKESAEstablished, ConnectionFailed)), TIMEOUT)
+
+    assert asyncio.run(go()), driver.events
+    _dump(driver, tmp_path / "again.hex")
+    assert "containing SK{IDi,IDr,AUTH,N(INITIAL_CONTACT)}" in pluto.log_text()
+    assert _wait_states(pluto, ["ESTABLISHED_IKE_SA"] * 2) == ["ESTABLISHED_IKE_SA"] * 2
+    assert first.spi_i != again.spi_i
+
+
+def test_pluto_sends_no_initial_contact(pluto: Pluto, sockets: Any, tmp_path: Path) -> None:
+    """pluto 5.2 initiating says nothing of INITIAL_CONTACT; ikewire reports so."""
+    _, driver = _establish_pluto_initiator(pluto, sockets, tmp_path, GCM)
+    est = next(e for e in driver.events if isinstance(e, IKESAEstablished))
+    assert est.initial_contact is False
+    assert "N(INITIAL_CONTACT)" not in pluto.log_text()
