@@ -224,7 +224,7 @@ def test_the_command_reads_a_capture_and_ikewire_json_keys(tmp_path: Path) -> No
     assert pair.initiator.keys is not None
     keys.write_text(keys_to_json([pair.initiator.keys]))
     out = _cli(pcap, "--keys", keys)
-    assert "192.0.2.1:500 -> 198.51.100.2:500" in out or "->" in out.splitlines()[0]
+    assert "192.0.2.1:500 -> 198.51.100.2:500" in out.splitlines()[0]
     assert "error: the responder refused the initiator's authentication" in out
     assert "    cause: " in out and "    fix:   " in out
 

@@ -156,13 +156,9 @@ def diagnose(datagrams: Iterable[Datagram], keys_for: KeysFor | None = None) -> 
             sa.spi_r = msg.spi_r
         if not sa.initiator and msg.is_initiator and not msg.is_response:
             sa.initiator, sa.responder = d.source, d.destination
-        if sa._seen and sa._seen[-1].data == data:
-            sa._seen[-1].count += 1  # a retransmission (RFC 7296 §2.1)
-            continue
-        if any(s.data == data for s in sa._seen):
-            for s in sa._seen:
-                if s.data == data:
-                    s.count += 1
+        earlier = next((s for s in reversed(sa._seen) if s.data == data), None)
+        if earlier is not None:
+            earlier.count += 1  # a retransmission (RFC 7296 §2.1)
             continue
         seen = _Seen(msg, data, d.source)
         last = msg.payloads[-1] if msg.payloads else None
@@ -253,7 +249,7 @@ def _explain(sa: SAStory, *, keys: bool) -> None:
             if not m.is_response:
                 last_init_request = s
                 ke = m.get(KE)
-                group = _name(int(ke.group), _KE) if type(ke) is KE else "none"
+                group = _name(int(ke.group), KeyExchangeMethod) if type(ke) is KE else "none"
                 cookie = any(
                     type(p) is Notify and p.notify_type == NotifyType.COOKIE for p in m.payloads
                 )
@@ -343,9 +339,6 @@ def _explain(sa: SAStory, *, keys: bool) -> None:
         sa.established = True
 
 
-_KE = KeyExchangeMethod
-
-
 def _sa(m: Message | tuple[Payload, ...] | None) -> SA | None:
     payloads = m.payloads if isinstance(m, Message) else (m or ())
     for p in payloads:
@@ -372,7 +365,7 @@ def _init_response(sa: SAStory, s: _Seen, request: _Seen | None) -> None:
             )
         elif code == NotifyType.INVALID_KE_PAYLOAD:
             try:
-                wanted = _name(int(invalid_ke_group(n)), _KE)
+                wanted = _name(int(invalid_ke_group(n)), KeyExchangeMethod)
             except DecodeError:
                 wanted = "(malformed)"
             sa.timeline.append(f"IKE_SA_INIT response: N(INVALID_KE_PAYLOAD) wants {wanted}")
@@ -542,7 +535,9 @@ def _summary(s: _Seen, keys: bool) -> str:
             parts.append(f"N({_name(int(p.notify_type), NotifyType)})")
         elif type(p) is SA:
             parts.append(f"SA {_proposals(p)}")
-    return ": " + ", ".join(parts) if parts else ": empty (liveness)" if not inner else ""
+    if parts:
+        return ": " + ", ".join(parts)
+    return "" if inner else ": empty (liveness)"
 
 
 def _first(payloads: tuple[Payload, ...] | None, cls: type) -> Payload | None:

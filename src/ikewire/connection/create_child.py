@@ -830,20 +830,26 @@ class CreateChildExchange(SACore):
 
     # ---- moving to a new IKE SA
 
+    def _bare_copy(self) -> IKEConnection:
+        """This IKE SA without its Child SAs, queues, events or lease: an SA kept beside
+        us only to finish an exchange."""
+        bare = cast("IKEConnection", copy.copy(self))  # self is an IKEConnection
+        bare._is_side = True
+        bare._datagrams = []
+        bare._events = deque()
+        bare.child_sas = []
+        bare._side = []
+        bare._pending = deque()
+        bare._retries = []
+        bare._leased = False
+        bare._peer_ike_rekey = None
+        return bare
+
     def _side_sa(
         self, suite: Proposal, keys: IKESAKeys, group: int, role: Role, now: float
     ) -> IKEConnection:
         """A bare IKE SA kept beside this one only to finish its Delete exchange."""
-        side = cast("IKEConnection", copy.copy(self))  # self is an IKEConnection
-        side._is_side = True
-        side._datagrams = []
-        side._events = deque()
-        side.child_sas = []
-        side._side = []
-        side._pending = deque()
-        side._retries = []
-        side._leased = False
-        side._peer_ike_rekey = None
+        side = self._bare_copy()
         side._install_ike_sa(suite, keys, group, role)
         self._side.append((side, now + self._side_linger()))
         return side
@@ -853,16 +859,7 @@ class CreateChildExchange(SACore):
     ) -> IKEConnection:
         """Make the new IKE SA ours (RFC 7296 §2.18); the Child SAs stay with us. The
         old IKE SA is returned, kept beside us to finish its Delete exchange."""
-        old = cast("IKEConnection", copy.copy(self))  # self is an IKEConnection
-        old._is_side = True
-        old._datagrams = []
-        old._events = deque()
-        old.child_sas = []
-        old._side = []
-        old._pending = deque()
-        old._retries = []
-        old._leased = False
-        old._peer_ike_rekey = None
+        old = self._bare_copy()
         old._outstanding = dict(self._outstanding)
         old._answers = dict(self._answers)
         old._peer_done = set(self._peer_done)
